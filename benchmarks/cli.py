@@ -1,0 +1,120 @@
+"""Workload 6 (issue 4): start-up time and batch throughput of the `diffcli` command.
+
+Each figure is a wall time of a real subprocess, median of repeats, beside a reference
+run by the same Python interpreter that runs `diffcli`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.harness import Row, median_seconds
+
+EXPR = "x**3 + y**2"
+ONE_POINT = ["grad", EXPR, "--at", "x=2", "--at", "y=3", "--json"]
+BATCH = ["grad", EXPR, "--points", "-", "--json", "--no-check"]
+
+# The floor for a batch: a Python loop that only reads and writes the same NDJSON and
+# computes the gradient by hand, so the ratio shows what the JSON I/O alone costs.
+JSON_FLOOR = """
+import json, sys
+write = sys.stdout.write
+for line in sys.stdin:
+    p = json.loads(line)
+    write(json.dumps({"gradient": {"x": 3 * p["x"] ** 2, "y": 2 * p["y"]}}) + "\\n")
+"""
+
+
+class Unavailable(Exception):
+    """The command failed or answered wrongly; the message goes in the table."""
+
+
+def diffcli_command() -> tuple[list[str], str]:
+    """The `diffcli` console script and the Python interpreter that runs it.
+
+    The script beside this interpreter comes first, then the one on PATH; without
+    either, `python -m diffcli`.
+    """
+    script = Path(sys.executable).with_name("diffcli")
+    if not script.exists():
+        found = shutil.which("diffcli")
+        if found is None:
+            return [sys.executable, "-m", "diffcli"], sys.executable
+        script = Path(found)
+    first = script.read_text(errors="replace").split("\n", 1)[0]
+    python = first[2:].strip() if first.startswith("#!") else sys.executable
+    return [str(script)], python
+
+
+def run(cmd: list[str], stdin: bytes | None = None) -> bytes:
+    """stdout of a command that must succeed, else `Unavailable` with its last error line."""
+    proc = subprocess.run(cmd, input=stdin, capture_output=True)
+    if proc.returncode != 0:
+        lines = proc.stderr.decode(errors="replace").strip().splitlines() or [""]
+        raise Unavailable(f"exit {proc.returncode}: {lines[-1][:80]}")
+    return proc.stdout
+
+
+def expected_gradient(x: float, y: float) -> dict[str, float]:
+    return {"x": 3 * x**2, "y": 2 * y}
+
+
+def check_gradients(stdout: bytes, points: list[tuple[float, float]]) -> None:
+    """Raise `Unavailable` unless stdout holds one right JSON gradient per point, in order."""
+    lines = stdout.decode().splitlines()
+    if len(lines) != len(points):
+        raise Unavailable(f"wrong output: {len(lines)} lines for {len(points)} points")
+    for number, (line, (x, y)) in enumerate(zip(lines, points, strict=True), 1):
+        got = json.loads(line).get("gradient", {})
+        for name, want in expected_gradient(x, y).items():
+            if not math.isclose(got.get(name, math.nan), want, rel_tol=1e-12, abs_tol=1e-12):
+                raise Unavailable(f"wrong output: line {number} gradient {got}")
+
+
+def batch_input(n: int) -> tuple[bytes, list[tuple[float, float]]]:
+    rng = np.random.default_rng(2)
+    points = [(float(x), float(y)) for x, y in rng.uniform(-3, 3, (n, 2))]
+    text = "".join(json.dumps({"x": x, "y": y}) + "\n" for x, y in points)
+    return text.encode(), points
+
+
+def _ms(cmd: list[str], repeats: int, stdin: bytes | None = None) -> float:
+    return 1e3 * median_seconds(lambda: run(cmd, stdin), repeats)
+
+
+def bench_cli(points: int = 100_000, repeats: int = 10, batch_repeats: int = 3) -> list[Row]:
+    diffcli, python = diffcli_command()
+    rows = [
+        Row("cli grad 1 point --no-check", "ms", None, "import numpy", None,
+            target="<=1.2x ref"),
+        Row("cli grad 1 point, sympy check", "ms", None, "import sympy", None,
+            target="<=1.2x ref"),
+        Row(f"cli grad batch {points:,} pts", "pts/s", None, "py json loop", None,
+            target=">=200,000 pts/s"),
+    ]
+    cases = [
+        (diffcli + ONE_POINT + ["--no-check"], [python, "-c", "import numpy"], None, [(2, 3)]),
+        (diffcli + ONE_POINT + ["--check"], [python, "-c", "import sympy"], None, [(2, 3)]),
+        (diffcli + BATCH, [python, "-c", JSON_FLOOR], *batch_input(points)),
+    ]
+    for row, (cmd, ref_cmd, stdin, expected) in zip(rows, cases, strict=True):
+        n = batch_repeats if stdin else repeats
+        row.ref_value = _ms(ref_cmd, n, stdin)  # measured even without diffcli: the floor
+        try:
+            check_gradients(run(cmd, stdin), expected)
+            row.value = _ms(cmd, n, stdin)
+        except Unavailable as why:
+            row.note = f"not available ({why})"
+        if stdin:
+            row.value, row.ref_value = (None if ms is None else 1e3 * len(expected) / ms
+                                        for ms in (row.value, row.ref_value))
+        if row.value is not None:
+            row.met = row.value >= 200_000 if stdin else row.ratio <= 1.2
+    return rows

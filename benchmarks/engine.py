@@ -1,0 +1,310 @@
+"""Engine workloads 1-5 of issue 2: diffcli against its reference, PyTorch as a column.
+
+Each workload is one function written against the PyTorch-style API that diffcli, the
+pure-Python reference tape and torch all share (`lib.tensor`, `lib.sin`, `.backward()`),
+so the three engines run literally the same code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from time import perf_counter
+from types import ModuleType
+
+import numpy as np
+
+from benchmarks import reference_tape
+from benchmarks.harness import Row, median_seconds
+
+STEP = 1.0001
+OPS_PER_STEP = 3  # x*STEP, sin(x), and their sum
+X0 = 0.5
+REPO = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def torch_or_none() -> ModuleType | None:
+    """torch set to float64 on one thread, or None when it is not installed."""
+    try:
+        import torch
+    except ImportError:  # optional: it only adds a column
+        return None
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
+    return torch
+
+
+def diffcli() -> ModuleType:
+    import diffcli.autograd.functional  # noqa: F401  (makes dc.autograd.functional reachable)
+
+    import diffcli as dc
+
+    return dc
+
+
+def _lib(name: str) -> ModuleType | None:
+    if name == "reference":
+        return reference_tape
+    return torch_or_none() if name == "torch" else diffcli()
+
+
+def _item(value: object) -> float:
+    return value if isinstance(value, float) else value.item()
+
+
+def _ops_label(ops: int) -> str:
+    return f"{ops:,} ops"
+
+
+# -- 1. scalar graph ---------------------------------------------------------------------
+
+def scalar_graph(lib: ModuleType, steps: int) -> tuple[object, object]:
+    """(leaf, output) of `x = x*1.0001 + sin(x)` repeated `steps` times."""
+    leaf = lib.tensor(X0, requires_grad=True)
+    x = leaf
+    for _ in range(steps):
+        x = x * STEP + lib.sin(x)
+    return leaf, x
+
+
+def scalar_grad(lib: ModuleType, steps: int) -> float:
+    """Forward and backward of the scalar graph; d output / d leaf."""
+    leaf, out = scalar_graph(lib, steps)
+    out.backward()
+    return _item(leaf.grad)
+
+
+def scalar_grad_by_hand(steps: int) -> float:
+    """The same derivative by the chain rule in a plain loop (forward mode)."""
+    x, dx = X0, 1.0
+    for _ in range(steps):
+        x, dx = x * STEP + math.sin(x), dx * (STEP + math.cos(x))
+    return dx
+
+
+def bench_scalar(sizes: tuple[int, ...] = (7_500, 75_000), repeats: int = 5) -> list[Row]:
+    torch = torch_or_none()
+    dc = diffcli()
+    rows = []
+    for ops in sizes:
+        steps = ops // OPS_PER_STEP
+        wrong = not math.isclose(scalar_grad(dc, steps), scalar_grad(reference_tape, steps),
+                                 rel_tol=1e-9, abs_tol=1e-300)
+        for paused in (False, True):
+            gc_mode = "paused" if paused else "on"
+            value, ref = (_us_per_op(lib, steps, repeats, paused) for lib in (dc, reference_tape))
+            row = Row(f"scalar graph {_ops_label(ops)}, GC {gc_mode}", "us/op", value,
+                      f"py tape, GC {gc_mode}", ref,
+                      torch=_us_per_op(torch, steps, repeats, paused) if torch else None)
+            if ops == 75_000:
+                row.target = "<=5 us/op, <=1.5x ref"
+                row.met = value <= 5 and value <= 1.5 * ref
+            if wrong:
+                row.met, row.note = False, "WRONG gradient"
+            rows.append(row)
+    return rows
+
+
+def _us_per_op(lib: ModuleType, steps: int, repeats: int, gc_paused: bool) -> float:
+    seconds = median_seconds(lambda: scalar_grad(lib, steps), repeats, gc_paused=gc_paused)
+    return 1e6 * seconds / (steps * OPS_PER_STEP)
+
+
+# -- 2. gradient over many points --------------------------------------------------------
+
+def surface(lib: ModuleType, x: object, y: object) -> object:
+    return lib.sin(x) * lib.exp(y) + x**3 * y
+
+
+def points_grad(lib: ModuleType, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Gradient of sum(surface) by the engine, wrapping the arrays included."""
+    x = lib.tensor(xs, requires_grad=True)
+    y = lib.tensor(ys, requires_grad=True)
+    surface(lib, x, y).sum().backward()
+    return x.grad.detach().numpy(), y.grad.detach().numpy()
+
+
+def points_grad_by_hand(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The reference: the derivative written out in numpy."""
+    exp_y = np.exp(ys)
+    return np.cos(xs) * exp_y + 3 * xs**2 * ys, np.sin(xs) * exp_y + xs**3
+
+
+def sample_points(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.uniform(-2, 2, n), rng.uniform(-1, 1, n)
+
+
+def bench_points(n: int = 1_000_000, repeats: int = 7) -> list[Row]:
+    torch = torch_or_none()
+    dc = diffcli()
+    xs, ys = sample_points(n)
+    right = all(np.allclose(a, b, rtol=1e-12, atol=0)
+                for a, b in zip(points_grad(dc, xs, ys), points_grad_by_hand(xs, ys),
+                                strict=True))
+
+    def ms(fn: object) -> float:
+        return 1e3 * median_seconds(fn, repeats)
+
+    value = ms(lambda: points_grad(dc, xs, ys))
+    ref = ms(lambda: points_grad_by_hand(xs, ys))
+    row = Row(f"grad sin(x)exp(y)+x^3y, {n:,} pts", "ms", value, "numpy by hand", ref,
+              target="<=1.5x ref", met=value <= 1.5 * ref and right,
+              torch=ms(lambda: points_grad(torch, xs, ys)) if torch else None,
+              note="" if right else "WRONG gradient")
+    return [row]
+
+
+# -- 3. n-th derivative by nested grad ---------------------------------------------------
+
+def nth_derivative(lib: ModuleType, n: int, x0: float = 0.7) -> float:
+    """d^n/dx^n exp(sin(x)) at x0 by n nested `grad(create_graph=True)`."""
+    x = lib.tensor(x0, requires_grad=True)
+    g = lib.exp(lib.sin(x))
+    for _ in range(n):
+        (g,) = lib.autograd.grad(g, x, create_graph=True)
+    return g.item()
+
+
+def nth_derivative_sympy(n: int, x0: float = 0.7) -> float:
+    """The independent truth: sympy's exact n-th derivative, evaluated."""
+    import sympy
+
+    s = sympy.Symbol("x")
+    return float(sympy.diff(sympy.exp(sympy.sin(s)), s, n).subs(s, x0))
+
+
+def bench_nth(max_order: int = 8, repeats: int = 5) -> list[Row]:
+    torch = torch_or_none()
+    dc = diffcli()
+    rows: list[Row] = []
+    prev = prev_torch = None
+    for n in range(1, max_order + 1):
+        right = math.isclose(nth_derivative(dc, n), nth_derivative_sympy(n), rel_tol=1e-9)
+        value = 1e3 * median_seconds(lambda n=n: nth_derivative(dc, n), repeats)
+        t_torch = (1e3 * median_seconds(lambda n=n: nth_derivative(torch, n), repeats)
+                   if torch else None)
+        row = Row(f"d^{n}/dx^{n} exp(sin x), nested grad", "ms", value,
+                  f"order {n - 1}" if n > 1 else "", prev, torch=t_torch, torch_ref=prev_torch)
+        if n > 1:
+            row.target = "<=2.7x ref" + (", <=20 ms" if n == 8 else "")
+            row.met = row.ratio <= 2.7 and (n != 8 or value <= 20)
+        if not right:
+            row.met, row.note = False, "WRONG value"
+        rows.append(row)
+        prev, prev_torch = value, t_torch
+    return rows
+
+
+# -- 4. a long chain: time and peak memory, one fresh process per run ----------------------
+
+def chain_run(engine: str, ops: int) -> dict[str, float]:
+    """Build and run backward on a chain of `ops` ops; runs in its own process.
+
+    Peak memory is the growth of the process's maximum resident set over the run, so
+    it counts the graph, the gradients and everything the engine allocates for them.
+    """
+    lib = _lib(engine)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = perf_counter()
+    leaf, out = scalar_graph(lib, ops // OPS_PER_STEP)
+    built = perf_counter()
+    out.backward()
+    done = perf_counter()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base  # KiB on Linux
+    return {"forward_s": built - start, "backward_s": done - built,
+            "peak_bytes": 1024.0 * peak_kib, "grad": _item(leaf.grad)}
+
+
+def chain_in_subprocess(engine: str, ops: int) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p))
+    out = subprocess.run([sys.executable, "-m", "benchmarks.engine", "chain", engine, str(ops)],
+                         capture_output=True, text=True, check=True, env=env, cwd=REPO)
+    return json.loads(out.stdout)
+
+
+def bench_chain(ops: int = 1_000_000, repeats: int = 3) -> list[Row]:
+    engines = ["diffcli", "reference"] + (["torch"] if torch_or_none() else [])
+    runs: dict[str, list[dict[str, float]]] = {e: [] for e in engines}
+    for _ in range(repeats):  # interleaved, so drift in the machine hits every engine alike
+        for engine in engines:
+            runs[engine].append(chain_in_subprocess(engine, ops))
+
+    real_ops = ops // OPS_PER_STEP * OPS_PER_STEP
+
+    def median(engine: str, key: str, per: int = 1) -> float | None:
+        if engine not in runs:
+            return None
+        return float(np.median([r[key] for r in runs[engine]])) / per
+
+    label = f"chain {_ops_label(real_ops)}"
+    right = math.isclose(median("diffcli", "grad"), median("reference", "grad"),
+                         rel_tol=1e-9, abs_tol=1e-300)
+    backward = Row(f"{label}, backward", "s", median("diffcli", "backward_s"), "py tape",
+                   median("reference", "backward_s"), torch=median("torch", "backward_s"),
+                   target="<5 s")
+    backward.met = backward.value < 5
+    forward = Row(f"{label}, forward", "s", median("diffcli", "forward_s"), "py tape",
+                  median("reference", "forward_s"), torch=median("torch", "forward_s"))
+    per_node = Row(f"{label}, peak memory", "B/node", median("diffcli", "peak_bytes", real_ops),
+                   "py tape", median("reference", "peak_bytes", real_ops),
+                   torch=median("torch", "peak_bytes", real_ops),
+                   target="<400 B/node (400 MB at 1M)")
+    per_node.met = per_node.value < 400
+    rows = [forward, backward, per_node]
+    if not right:
+        for row in rows:
+            row.met, row.note = False, "WRONG gradient"
+    return rows
+
+
+# -- 5. Hessian of Rosenbrock ----------------------------------------------------------------
+
+def rosenbrock(x: object) -> object:
+    return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2).sum()
+
+
+def rosenbrock_hessian(lib: ModuleType, xs: np.ndarray) -> np.ndarray:
+    return lib.autograd.functional.hessian(rosenbrock, lib.tensor(xs)).detach().numpy()
+
+
+def rosenbrock_hessian_by_hand(xs: np.ndarray) -> np.ndarray:
+    """The reference: the analytic (tridiagonal) Hessian in numpy."""
+    head, tail = xs[:-1], xs[1:]
+    diag = np.zeros_like(xs)
+    diag[:-1] += 1200 * head**2 - 400 * tail + 2
+    diag[1:] += 200
+    off = -400 * head
+    return np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
+
+
+def bench_hessian(dim: int = 100, repeats: int = 7) -> list[Row]:
+    torch = torch_or_none()
+    dc = diffcli()
+    xs = np.random.default_rng(1).uniform(-1.5, 1.5, dim)
+    right = np.allclose(rosenbrock_hessian(dc, xs), rosenbrock_hessian_by_hand(xs),
+                        rtol=1e-12, atol=1e-9)
+
+    def ms(fn: object) -> float:
+        return 1e3 * median_seconds(fn, repeats)
+
+    value = ms(lambda: rosenbrock_hessian(dc, xs))
+    row = Row(f"hessian rosenbrock, {dim}-d", "ms", value, "numpy by hand",
+              ms(lambda: rosenbrock_hessian_by_hand(xs)), target="<=35 ms",
+              met=value <= 35 and right,
+              torch=ms(lambda: rosenbrock_hessian(torch, xs)) if torch else None,
+              note="" if right else "WRONG hessian")
+    return [row]
+
+
+if __name__ == "__main__":
+    _, _, engine, ops = sys.argv
+    print(json.dumps(chain_run(engine, int(ops))))
