@@ -226,9 +226,11 @@ def chain_run(engine: str, ops: int) -> dict[str, float]:
 def chain_in_subprocess(engine: str, ops: int) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p))
-    out = subprocess.run([sys.executable, "-m", "benchmarks.engine", "chain", engine, str(ops)],
-                         capture_output=True, text=True, check=True, env=env, cwd=REPO)
-    return json.loads(out.stdout)
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.engine", "chain", engine, str(ops)],
+                          capture_output=True, text=True, env=env, cwd=REPO)
+    if proc.returncode != 0:
+        raise RuntimeError(f"chain run of {engine} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
 
 
 def bench_chain(ops: int = 1_000_000, repeats: int = 3) -> list[Row]:
