@@ -1,0 +1,323 @@
+"""The backward pass: Kahn's algorithm over the graph, never recursion.
+
+A pass (1) finds the nodes reachable from the outputs and counts, for each, the edges
+that lead into it; (2) when only some inputs are wanted, keeps just the nodes on a path
+to them; (3) runs nodes from a ready stack as their counts reach zero, each exactly once,
+with all its incoming gradients summed in one buffer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .function import AccumulateGrad, BackwardNode, Node, _accumulated, accumulator_of
+from .grad_mode import state
+from .ops import sum_to
+from .tensor import Tensor, _make
+
+
+def _as_tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, Tensor):
+        return (value,)
+    return tuple(value)
+
+
+def _seed_gradients(outputs: tuple[Tensor, ...], grads: tuple) -> list[tuple[Node, int, Tensor]]:
+    if grads and len(grads) != len(outputs):
+        raise RuntimeError(
+            f"got {len(grads)} gradients for {len(outputs)} outputs; pass one per output"
+        )
+    roots = []
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        grad = grads[i] if grads else None
+        if grad is None:
+            if out.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            grad = _make(np.ones_like(out.data, dtype=np.float64))
+        elif not isinstance(grad, Tensor):
+            grad = _make(np.asarray(grad, dtype=np.float64))
+        if grad.shape != out.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {list(grad.shape)} and "
+                f"output[{i}] has a shape of {list(out.shape)}."
+            )
+        node, nr = (out.grad_fn, out._output_nr) if out.grad_fn else (accumulator_of(out), 0)
+        roots.append((node, nr, grad))
+    return roots
+
+
+def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
+    """For every node reachable from the roots, how many edges lead into it."""
+    deps: dict[Node, int] = dict.fromkeys(roots, 0)
+    stack = list(deps)
+    while stack:
+        for edge in stack.pop()._edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                stack.append(child)
+    return deps
+
+
+def _topological(deps: dict[Node, int]) -> list[Node]:
+    remaining = dict(deps)
+    ready = [n for n, count in remaining.items() if count == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node._edges:
+            if edge is not None:
+                child = edge[0]
+                remaining[child] -= 1
+                if remaining[child] == 0:
+                    ready.append(child)
+    return order
+
+
+def _prune(deps: dict[Node, int], targets: set[Node]) -> tuple[dict[Node, int], set[Node]]:
+    """Keep the nodes on a path to a target; return their edge counts and those to run."""
+    order = _topological(deps)
+    reaches: dict[Node, bool] = {}
+    runs: set[Node] = set()
+    for node in reversed(order):
+        leads_on = any(edge is not None and reaches[edge[0]] for edge in node._edges)
+        if leads_on:
+            runs.add(node)
+        reaches[node] = leads_on or node in targets
+    kept = {node: 0 for node in order if reaches[node]}
+    for node in runs:
+        for edge in node._edges:
+            if edge is not None and edge[0] in kept:
+                kept[edge[0]] += 1
+    return kept, runs
+
+
+def _fit_to_input(node: Node, index: int, grad: Any, child: Node, nr: int) -> Tensor:
+    """Check one gradient returned by ``node`` and sum it down to its input's shape."""
+    if not isinstance(grad, Tensor):
+        grad = _make(np.asarray(grad, dtype=np.float64))
+    expected = child._output_shapes[nr]
+    if grad.data.shape == expected:
+        return grad
+    try:
+        compatible = np.broadcast_shapes(expected, grad.data.shape) == grad.data.shape
+    except ValueError:
+        compatible = False
+    if not compatible:
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index {index} - got "
+            f"{list(grad.data.shape)} but expected shape compatible with {list(expected)}"
+        )
+    return sum_to(grad, expected)
+
+
+def _check_anomaly(node: Node, grads: tuple) -> None:
+    for i, g in enumerate(grads):
+        if isinstance(g, Tensor) and np.isnan(g.data).any():
+            source = node._metadata.get("source") if node._metadata else None
+            where = f" (from {source})" if source else ""
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output{where}."
+            )
+
+
+def _run(
+    roots: list[tuple[Node, int, Tensor]],
+    targets: dict[tuple[Node, int], int] | None,
+    accumulate: bool,
+    retain_graph: bool,
+    create_graph: bool,
+) -> dict[tuple[Node, int], Tensor]:
+    """Execute one backward pass; return the gradients captured at ``targets``."""
+    root_nodes = [node for node, _, _ in roots]
+    deps = _count_dependencies(root_nodes)
+    runs: set[Node] | None = None
+    if targets is not None:
+        deps, runs = _prune(deps, {node for node, _ in targets})
+    buffers: dict[Node, list] = {}
+    for node, nr, grad in roots:
+        if node in deps:
+            _add_to_buffer(buffers, node, nr, grad)
+    captured: dict[tuple[Node, int], Tensor] = {}
+    ready = [node for node in dict.fromkeys(root_nodes) if deps.get(node) == 0]
+    anomaly = state.anomaly_enabled
+    previous_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is not None:
+                grads = node._prepare_grads(grads)
+                if targets is not None:
+                    for nr, g in enumerate(grads):
+                        if (node, nr) in targets and g is not None:
+                            captured[(node, nr)] = g
+            if type(node) is AccumulateGrad:
+                if accumulate and grads is not None and grads[0] is not None:
+                    node.accumulate(grads[0])
+                continue
+            if runs is not None and node not in runs:
+                continue
+            if grads is not None:
+                results = node._apply_backward(grads)
+                edges = node._edges
+                if len(results) != len(edges):
+                    raise RuntimeError(
+                        f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(edges)}, got {len(results)})"
+                    )
+                if anomaly:
+                    _check_anomaly(node, results)
+                if not retain_graph and isinstance(node, BackwardNode):
+                    node._release()
+            else:
+                results = None
+                edges = node._edges
+            for index, edge in enumerate(edges):
+                if edge is None:
+                    continue
+                child, nr = edge
+                if child not in deps:
+                    continue
+                grad = results[index] if results is not None else None
+                if grad is not None:
+                    _add_to_buffer(buffers, child, nr, _fit_to_input(node, index, grad, child, nr))
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+    finally:
+        state.grad_enabled = previous_mode
+    return captured
+
+
+def _add_to_buffer(buffers: dict[Node, list], node: Node, nr: int, grad: Tensor) -> None:
+    buffer = buffers.get(node)
+    if buffer is None:
+        buffer = buffers[node] = [None] * len(node._output_shapes)
+    buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad
+
+
+def _input_key(t: Tensor) -> tuple[Node, int]:
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    return (accumulator_of(t), 0)
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
+) -> None:
+    """Sum the gradients of ``tensors`` into the ``.grad`` of the leaves (or of ``inputs``)."""
+    outputs = _as_tuple(tensors)
+    roots = _seed_gradients(outputs, _as_tuple(grad_tensors))
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = _as_tuple(inputs)
+    if not wanted:
+        _run(roots, None, True, retain_graph, create_graph)
+        return
+    for t in wanted:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    targets = {_input_key(t): i for i, t in enumerate(wanted)}
+    captured = _run(roots, targets, True, retain_graph, create_graph)
+    # Non-leaf inputs receive their gradient in .grad too, as in PyTorch.
+    for t in wanted:
+        if t.grad_fn is not None and _input_key(t) in captured:
+            previous = state.grad_enabled
+            state.grad_enabled = create_graph
+            try:
+                t._grad = _accumulated(t._grad, captured[_input_key(t)])
+            finally:
+                state.grad_enabled = previous
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple; ``.grad`` is untouched.
+
+    >>> (dx,) = grad(x ** 3, x, create_graph=True)   # dx can be differentiated again
+    """
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    wanted = _as_tuple(inputs)
+    for t in wanted:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots = _seed_gradients(_as_tuple(outputs), _as_tuple(grad_outputs))
+    if retain_graph is None:
+        retain_graph = create_graph
+    keys = [_input_key(t) for t in wanted]
+    captured = _run(roots, dict.fromkeys(keys, 0), False, retain_graph, create_graph)
+    result: list[Tensor | None] = []
+    for index, (t, key) in enumerate(zip(wanted, keys)):
+        g = captured.get(key)
+        if g is None:
+            if materialize_grads:
+                g = _make(np.zeros_like(t.data, dtype=np.float64))
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {index} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result)
+
+
+class detect_anomaly:
+    """Within this context, a backward step that produces NaN raises, naming the operation.
+
+    >>> with detect_anomaly():
+    ...     y.backward()      # RuntimeError: Function 'DivBackward' returned nan values ...
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self._check_nan = check_nan
+
+    def __enter__(self) -> None:
+        self._previous = state.anomaly_enabled
+        state.anomaly_enabled = self._check_nan
+
+    def __exit__(self, *exc: object) -> None:
+        state.anomaly_enabled = self._previous
+
+
+@contextlib.contextmanager
+def set_detect_anomaly(mode: bool) -> Iterator[None]:
+    previous = state.anomaly_enabled
+    state.anomaly_enabled = mode
+    try:
+        yield
+    finally:
+        state.anomaly_enabled = previous

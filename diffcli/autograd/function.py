@@ -1,0 +1,350 @@
+"""Function and its context: the one way a node enters the graph.
+
+Built-in operations and user-defined ``Function`` subclasses are applied by the same
+``Function.apply``. The context object handed to ``forward`` and ``backward`` *is* the
+graph node (``output.grad_fn``), as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import state
+from .tensor import Tensor, _make
+
+SECOND_BACKWARD_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """A vertex of the backward graph: receives the gradients of its forward outputs."""
+
+    __slots__ = ("__weakref__", "__dict__")
+    # Defaults live on the class so that the hot path sets only what it uses.
+    _edges: tuple = ()
+    _output_shapes: tuple = ()
+    _tensor_hooks: dict | None = None
+    _retained: dict | None = None
+    _metadata: dict | None = None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        """Where each input's gradient goes: ``(node, output_nr)``, ``(None, 0)`` for none."""
+        return tuple(edge if edge is not None else (None, 0) for edge in self._edges)
+
+    @property
+    def metadata(self) -> dict:
+        """Free-form annotations (e.g. ``metadata["source"]``, shown in anomaly errors)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def _hooks_for(self, output_nr: int) -> list:
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        return self._tensor_hooks.setdefault(output_nr, [])
+
+    def _retain(self, output_nr: int, tensor_ref: weakref.ref) -> None:
+        if self._retained is None:
+            self._retained = {}
+        self._retained[output_nr] = tensor_ref
+
+    def _prepare_grads(self, grads: list) -> list:
+        """Run tensor hooks on incoming gradients, then fill retained ``.grad`` fields."""
+        if self._tensor_hooks:
+            for nr, hooks in self._tensor_hooks.items():
+                for hook in hooks:
+                    if grads[nr] is not None:
+                        replaced = hook(grads[nr])
+                        if replaced is not None:
+                            grads[nr] = replaced
+        if self._retained:
+            for nr, ref in self._retained.items():
+                tensor = ref()
+                if tensor is not None and grads[nr] is not None:
+                    tensor._grad = _accumulated(tensor._grad, grads[nr])
+        return grads
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+def _accumulated(existing: Tensor | None, new: Tensor) -> Tensor:
+    """``existing + new`` for a ``.grad`` field: a private copy first, in place later.
+
+    Recorded (out of place) while grad mode is on, i.e. under ``create_graph``.
+    """
+    if existing is None:
+        if state.grad_enabled:
+            return new
+        return _make(np.array(new.data, dtype=np.result_type(new.data, np.float64)))
+    if state.grad_enabled or existing._requires_grad:
+        return existing + new
+    existing.data += new.data
+    return existing
+
+
+class AccumulateGrad(Node):
+    """The node behind a leaf: adds the incoming gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @property
+    def _output_shapes(self) -> tuple:  # type: ignore[override]
+        return (self.variable.data.shape,)
+
+    def _prepare_grads(self, grads: list) -> list:
+        hooks = self.variable._hooks
+        if hooks and grads[0] is not None:
+            for hook in hooks:
+                replaced = hook(grads[0])
+                if replaced is not None:
+                    grads[0] = replaced
+        return grads
+
+    def accumulate(self, grad: Tensor) -> None:
+        self.variable._grad = _accumulated(self.variable._grad, grad)
+
+
+def accumulator_of(leaf: Tensor) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node, made on first use and shared while it lives."""
+    ref = leaf._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._accumulator = weakref.ref(node)
+    return node
+
+
+class BackwardNode(Node):
+    """The context of one Function application (``ctx``) and its node in the graph."""
+
+    __slots__ = ("_edges", "needs_input_grad", "_saved", "_saved_versions")
+    _function: type[Function]
+    _materialize_grads = True
+    _non_differentiable: tuple = ()
+    _saved_outputs: dict | None = None
+    _freed = False
+
+    def __init__(self) -> None:
+        self._saved = None
+
+    # -- the ctx API ---------------------------------------------------------------------
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep these tensors (inputs or outputs of forward) for backward."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    "save_for_backward can only save variables, but argument "
+                    f"{tensors.index(t)} is of type {type(t).__name__}"
+                )
+        self._saved = tensors
+        self._saved_versions = tuple(t._version if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD_MESSAGE)
+        saved = self._saved
+        if saved is None:
+            return ()
+        unpacked = []
+        for t, version in zip(saved, self._saved_versions):
+            if type(t) is int:
+                t = self._unpack_output(t)
+            elif t is not None and t._version != version:
+                self._raise_modified(t, version)
+            unpacked.append(t)
+        return tuple(unpacked)
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        raise NotImplementedError("in-place custom Functions are not supported")
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize_grads = bool(value)
+
+    # -- saved outputs are kept without a reference cycle (output -> node -> output) ----
+    def _store_saved_outputs(self, outputs: tuple[Tensor, ...]) -> None:
+        saved = list(self._saved)
+        for i, t in enumerate(saved):
+            for nr, out in enumerate(outputs):
+                if t is out:
+                    if self._saved_outputs is None:
+                        self._saved_outputs = {}
+                    self._saved_outputs[nr] = (out.data, weakref.ref(out), out._version)
+                    saved[i] = nr
+        self._saved = tuple(saved)
+
+    def _unpack_output(self, nr: int) -> Tensor:
+        data, ref, version = self._saved_outputs[nr]
+        live = ref()
+        if live is not None and live._version != version:
+            self._raise_modified(live, version)
+        return _make(data, True, self, nr)
+
+    def _raise_modified(self, t: Tensor, version: int) -> None:
+        where = f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn else "a leaf"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.data.dtype} {list(t.shape)}], which is {where}, is at "
+            f"version {t._version}; expected version {version} instead. Hint: the operation "
+            "that saved it is "
+            f"{self.name()}; make a copy (x.clone() or x * 1) before modifying it in place."
+        )
+
+    def _release(self) -> None:
+        if self._saved is not None:
+            self._saved = None
+            self._saved_outputs = None
+            self._freed = True
+
+    # -- the engine's entry point ------------------------------------------------------
+    def _apply_backward(self, grads: list) -> tuple:
+        if self._materialize_grads:
+            for nr, g in enumerate(grads):
+                if g is None:
+                    grads[nr] = _make(np.zeros(self._output_shapes[nr]))
+        result = self._function.backward(self, *grads)
+        return result if type(result) is tuple else (result,)
+
+
+class Function:
+    """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call ``apply``.
+
+    >>> class Square(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 2 * x * grad
+    """
+
+    _node_class: type[BackwardNode]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._node_class = type(cls.__name__ + "Backward", (BackwardNode,), {"_function": cls})
+
+    @staticmethod
+    def forward(ctx: BackwardNode, *args: Any) -> Any:
+        raise NotImplementedError("Function subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx: BackwardNode, *grads: Any) -> Any:
+        raise NotImplementedError("Function subclasses must implement backward")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        ctx = cls._node_class()
+        needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
+        ctx.needs_input_grad = needs
+        if state.grad_enabled:
+            state.grad_enabled = False
+            try:
+                raw = cls.forward(ctx, *args)
+            finally:
+                state.grad_enabled = True
+            record = True in needs
+        else:
+            raw = cls.forward(ctx, *args)
+            record = False
+        if type(raw) is tuple:
+            outputs = tuple([_as_output(o, args) for o in raw])
+        else:
+            outputs = (_as_output(raw, args),)
+        if record:
+            ctx._edges = tuple([_edge_to(a) if need else None for a, need in zip(args, needs)])
+            ctx._output_shapes = tuple([o.data.shape for o in outputs])
+            non_differentiable = ctx._non_differentiable
+            for nr, out in enumerate(outputs):
+                if non_differentiable and any(out is t for t in non_differentiable):
+                    continue
+                out._requires_grad = True
+                out.grad_fn = ctx
+                out._output_nr = nr
+            if ctx._saved is not None:
+                ctx._store_saved_outputs(outputs)
+        else:
+            ctx._saved = None
+        return outputs if type(raw) is tuple else outputs[0]
+
+
+def _as_output(value: Any, inputs: tuple) -> Tensor:
+    """A fresh tensor for one forward result; an input returned as is gets a new wrapper."""
+    if type(value) is Tensor:
+        if (
+            value.grad_fn is None
+            and not value._requires_grad
+            and not any(value is a for a in inputs)
+        ):
+            return value
+        return _make(value.data)
+    return _make(np.asarray(value))
+
+
+def _edge_to(t: Tensor) -> tuple[Node, int]:
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    return (accumulator_of(t), 0)
+
+
+def once_differentiable(backward: Callable) -> Callable:
+    """Mark a ``backward`` that is not itself differentiable (it may use raw numpy).
+
+    It runs with recording off. Under ``create_graph`` its results hang from a node that
+    raises if a later backward pass tries to differentiate through it.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx: BackwardNode, *grads: Any) -> Any:
+        create_graph = state.grad_enabled
+        state.grad_enabled = False
+        try:
+            result = backward(ctx, *grads)
+        finally:
+            state.grad_enabled = create_graph
+        if not create_graph:
+            return result
+        outputs = result if type(result) is tuple else (result,)
+        return tuple([_poisoned(g, ctx) if isinstance(g, Tensor) else g for g in outputs])
+
+    return wrapper
+
+
+class _DifferentiatedTwice(BackwardNode):
+    """Stands in the double-backward graph of a ``once_differentiable`` backward."""
+
+    def _apply_backward(self, grads: list) -> tuple:
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
+def _poisoned(grad: Tensor, ctx: BackwardNode) -> Tensor:
+    """``grad``'s value, depending (for the graph) on the inputs of ``ctx``'s forward."""
+    node = _DifferentiatedTwice()
+    node._edges = ctx._edges
+    node._output_shapes = (grad.data.shape,)
+    return _make(grad.data, True, node, 0)

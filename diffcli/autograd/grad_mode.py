@@ -1,0 +1,85 @@
+"""Grad mode: whether operations record a graph. Per thread, as in PyTorch."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _ThreadState(threading.local):
+    """Per-thread flags; a new thread starts with recording on and anomaly mode off."""
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly_enabled = False
+
+
+state = _ThreadState()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread record the graph for backward."""
+    return state.grad_enabled
+
+
+class _GradModeContext:
+    """Shared body of no_grad / enable_grad / set_grad_enabled: a context manager and a decorator."""
+
+    _mode: bool
+
+    def __enter__(self) -> None:
+        self._previous = state.grad_enabled
+        state.grad_enabled = self._mode
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._previous
+
+    def __call__(self, fn: F) -> F:
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):
+    """Turn recording off: results of operations have ``requires_grad=False``.
+
+    >>> with no_grad():
+    ...     y = x * 2          # y.requires_grad is False
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Turn recording on, e.g. inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set recording on or off; takes effect at once, like PyTorch's, and undoes itself as a context."""
+
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+        self._previous = state.grad_enabled
+        state.grad_enabled = self._mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._previous
+
+    def __call__(self, fn: F) -> F:
+        # Used as a decorator, the constructor's immediate switch must not leak out.
+        state.grad_enabled = self._previous
+        return super().__call__(fn)

@@ -1,0 +1,953 @@
+"""The primitives: forward in numpy, backward in Tensor operations.
+
+Every primitive is a ``Function`` subclass, applied through ``Function.apply`` exactly like
+a user's. Backward rules use only Tensor operations, so ``create_graph=True`` can
+differentiate them again; under ``create_graph=False`` they run with recording off.
+Gradients are summed down to each input's shape by the engine, not by the rules.
+This module also attaches the operators and methods to ``Tensor``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .function import BackwardNode, Function
+from .tensor import Tensor, _make, tensor
+
+# Overflow to inf and log of negatives give inf/nan as in PyTorch, without numpy's warnings.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+
+Ctx = BackwardNode
+Operand = Any  # a Tensor, a Python number or an ndarray constant
+
+
+def _data(x: Operand) -> Any:
+    return x.data if type(x) is Tensor else x
+
+
+def _tensor(x: Operand) -> Tensor:
+    return x if type(x) is Tensor else tensor(x)
+
+
+# -- elementwise functions of one argument: one row each ------------------------------
+# Each rule maps (grad, input, output) to the input's gradient, in Tensor operations.
+_erf = np.frompyfunc(math.erf, 1, 1)
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * a) + 1.0)
+
+
+def _softplus(a: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, a)
+
+
+def _erf_forward(a: np.ndarray) -> np.ndarray:
+    return np.asarray(_erf(a), dtype=np.float64)
+
+
+def _zero(g: Tensor, x: Tensor, out: Tensor) -> Tensor:
+    return g * 0.0
+
+
+UNARY_RULES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable]] = {
+    "neg": (np.negative, lambda g, x, out: -g),
+    "abs": (np.abs, lambda g, x, out: g * np.sign(x.data)),
+    "exp": (np.exp, lambda g, x, out: g * out),
+    "expm1": (np.expm1, lambda g, x, out: g * (out + 1.0)),
+    "log": (np.log, lambda g, x, out: g / x),
+    "log1p": (np.log1p, lambda g, x, out: g / (x + 1.0)),
+    "log2": (np.log2, lambda g, x, out: g / (x * _LN2)),
+    "log10": (np.log10, lambda g, x, out: g / (x * _LN10)),
+    "sqrt": (np.sqrt, lambda g, x, out: g / (out * 2.0)),
+    "cbrt": (np.cbrt, lambda g, x, out: g / (out * out * 3.0)),
+    "sin": (np.sin, lambda g, x, out: g * cos(x)),
+    "cos": (np.cos, lambda g, x, out: -g * sin(x)),
+    "tan": (np.tan, lambda g, x, out: g * (out * out + 1.0)),
+    "asin": (np.arcsin, lambda g, x, out: g / sqrt(1.0 - x * x)),
+    "acos": (np.arccos, lambda g, x, out: -g / sqrt(1.0 - x * x)),
+    "atan": (np.arctan, lambda g, x, out: g / (x * x + 1.0)),
+    "sinh": (np.sinh, lambda g, x, out: g * cosh(x)),
+    "cosh": (np.cosh, lambda g, x, out: g * sinh(x)),
+    "tanh": (np.tanh, lambda g, x, out: g * (1.0 - out * out)),
+    "asinh": (np.arcsinh, lambda g, x, out: g / sqrt(x * x + 1.0)),
+    "acosh": (np.arccosh, lambda g, x, out: g / sqrt(x * x - 1.0)),
+    "atanh": (np.arctanh, lambda g, x, out: g / (1.0 - x * x)),
+    "sigmoid": (_sigmoid, lambda g, x, out: g * out * (1.0 - out)),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda g, x, out: g * (x.data > 0)),
+    "softplus": (_softplus, lambda g, x, out: g * sigmoid(x)),
+    "erf": (_erf_forward, lambda g, x, out: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI),
+    "sign": (np.sign, _zero),
+    "floor": (np.floor, _zero),
+    "ceil": (np.ceil, _zero),
+    "round": (np.round, _zero),
+}
+
+
+def _unary_function(name: str, forward_fn: Callable, rule: Callable) -> type[Function]:
+    def forward(ctx: Ctx, x: Tensor) -> Tensor:
+        out = _make(forward_fn(x.data))
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx: Ctx, g: Tensor) -> Tensor:
+        x, out = ctx.saved_tensors
+        return rule(g, x, out)
+
+    class_name = "".join(part.capitalize() for part in name.split("_"))
+    return type(
+        class_name,
+        (Function,),
+        {"forward": staticmethod(forward), "backward": staticmethod(backward)},
+    )
+
+
+UNARY_FUNCTIONS = {name: _unary_function(name, *row) for name, row in UNARY_RULES.items()}
+
+
+def _unary_api(function: type[Function], name: str) -> Callable[[Operand], Tensor]:
+    apply = function.apply
+
+    def op(x: Operand) -> Tensor:
+        return apply(x if type(x) is Tensor else tensor(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name}, differentiable to any order."
+    return op
+
+
+neg, abs, exp, expm1, log, log1p, log2, log10, sqrt, cbrt = (
+    _unary_api(UNARY_FUNCTIONS[n], n)
+    for n in ("neg", "abs", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt")
+)
+sin, cos, tan, asin, acos, atan = (
+    _unary_api(UNARY_FUNCTIONS[n], n) for n in ("sin", "cos", "tan", "asin", "acos", "atan")
+)
+sinh, cosh, tanh, asinh, acosh, atanh = (
+    _unary_api(UNARY_FUNCTIONS[n], n) for n in ("sinh", "cosh", "tanh", "asinh", "acosh", "atanh")
+)
+sigmoid, relu, softplus, erf, sign, floor, ceil = (
+    _unary_api(UNARY_FUNCTIONS[n], n)
+    for n in ("sigmoid", "relu", "softplus", "erf", "sign", "floor", "ceil")
+)
+_round = _unary_api(UNARY_FUNCTIONS["round"], "round")
+
+
+# -- elementwise functions of two arguments -----------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        return _data(a) + _data(b)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        return _data(a) - _data(b)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        _save_operands(ctx, a, b)
+        return _data(a) * _data(b)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        a, b = _operands(ctx)
+        need_a, need_b = ctx.needs_input_grad
+        return (g * b if need_a else None), (g * a if need_b else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        _save_operands(ctx, a, b)
+        return _data(a) / _data(b)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        a, b = _operands(ctx)
+        need_a, need_b = ctx.needs_input_grad
+        return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
+
+
+def _save_operands(ctx: Ctx, a: Operand, b: Operand, *outputs: Tensor) -> None:
+    """Save tensor operands for backward; keep constants (numbers, arrays) aside."""
+    a_is_tensor, b_is_tensor = type(a) is Tensor, type(b) is Tensor
+    ctx.save_for_backward(a if a_is_tensor else None, b if b_is_tensor else None, *outputs)
+    if not (a_is_tensor and b_is_tensor):
+        ctx.constants = (None if a_is_tensor else a, None if b_is_tensor else b)
+
+
+def _operands(ctx: Ctx) -> tuple:
+    """The two operands again: saved tensors, or the constants kept aside."""
+    a, b = ctx.saved_tensors[:2]
+    if a is None:
+        a = ctx.constants[0]
+    if b is None:
+        b = ctx.constants[1]
+    return a, b
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        out = _make(np.power(_data(a), _data(b)))
+        _save_operands(ctx, a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        a, b = _operands(ctx)
+        out = ctx.saved_tensors[2]
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            exponent = _data(b)
+            if np.all(exponent == 0):
+                grad_a = g * 0.0
+            else:
+                grad_a = g * b * a ** (b - 1.0)
+                if np.any(exponent == 0):
+                    grad_a = where(exponent == 0, 0.0, grad_a)
+        if need_b:
+            base = _data(a)
+            grad_b = g * out * log(a)
+            if np.any(base == 0):
+                grad_b = where((base == 0) & (_data(b) >= 0), 0.0, grad_b)
+        return grad_a, grad_b
+
+
+class Atan2(Function):
+    @staticmethod
+    def forward(ctx: Ctx, y: Operand, x: Operand) -> Any:
+        _save_operands(ctx, y, x)
+        return np.arctan2(_data(y), _data(x))
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        y, x = _operands(ctx)
+        scale = g / (x * x + y * y)
+        need_y, need_x = ctx.needs_input_grad
+        return (scale * x if need_y else None), (-scale * y if need_x else None)
+
+
+class Hypot(Function):
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        out = _make(np.hypot(_data(a), _data(b)))
+        _save_operands(ctx, a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        a, b = _operands(ctx)
+        scale = g / ctx.saved_tensors[2]
+        need_a, need_b = ctx.needs_input_grad
+        return (scale * a if need_a else None), (scale * b if need_b else None)
+
+
+class _Extremum(Function):
+    """maximum/minimum: the larger (smaller) input takes the gradient; ties share it."""
+
+    pick: Callable
+
+    @classmethod
+    def forward(cls, ctx: Ctx, a: Operand, b: Operand) -> Any:
+        da, db = _data(a), _data(b)
+        wins_a = np.where(da == db, 0.5, cls.pick(da, db) == da)
+        ctx.share = (wins_a, 1.0 - wins_a)
+        return cls.pick(da, db)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        share_a, share_b = ctx.share
+        need_a, need_b = ctx.needs_input_grad
+        return (g * share_a if need_a else None), (g * share_b if need_b else None)
+
+
+class Maximum(_Extremum):
+    pick = staticmethod(np.maximum)
+
+
+class Minimum(_Extremum):
+    pick = staticmethod(np.minimum)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx: Ctx, condition: np.ndarray, a: Operand, b: Operand) -> Any:
+        ctx.condition = condition
+        return np.where(condition, _data(a), _data(b))
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        c = ctx.condition
+        _, need_a, need_b = ctx.needs_input_grad
+        return None, (g * c if need_a else None), (g * ~c if need_b else None)
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, low: Any, high: Any) -> Any:
+        data = x.data
+        inside = np.ones(data.shape, dtype=bool)
+        if low is not None:
+            inside &= data >= low
+        if high is not None:
+            inside &= data <= high
+        ctx.inside = inside
+        return np.clip(data, low, high)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return g * ctx.inside, None, None
+
+
+def add(a: Operand, b: Operand) -> Tensor:
+    return Add.apply(a, b)
+
+
+def sub(a: Operand, b: Operand) -> Tensor:
+    return Sub.apply(a, b)
+
+
+def mul(a: Operand, b: Operand) -> Tensor:
+    return Mul.apply(a, b)
+
+
+def div(a: Operand, b: Operand) -> Tensor:
+    return Div.apply(a, b)
+
+
+def pow(a: Operand, b: Operand) -> Tensor:
+    return Pow.apply(_tensor(a) if type(b) is not Tensor else a, b)
+
+
+def atan2(y: Operand, x: Operand) -> Tensor:
+    return Atan2.apply(_tensor(y) if type(x) is not Tensor else y, x)
+
+
+def hypot(a: Operand, b: Operand) -> Tensor:
+    return Hypot.apply(_tensor(a) if type(b) is not Tensor else a, b)
+
+
+def maximum(a: Operand, b: Operand) -> Tensor:
+    return Maximum.apply(_tensor(a) if type(b) is not Tensor else a, b)
+
+
+def minimum(a: Operand, b: Operand) -> Tensor:
+    return Minimum.apply(_tensor(a) if type(b) is not Tensor else a, b)
+
+
+def where(condition: Any, a: Operand, b: Operand) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b``; the gradient follows the chosen side."""
+    mask = np.asarray(_data(condition), dtype=bool)
+    if type(a) is not Tensor and type(b) is not Tensor:
+        a = _tensor(a)
+    return Where.apply(mask, a, b)
+
+
+def clamp(x: Operand, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max]; the gradient is 1 inside (bounds included), 0 outside."""
+    return Clamp.apply(_tensor(x), _data(min), _data(max))
+
+
+# -- reductions ---------------------------------------------------------------------
+def _axes(dim: Any, ndim: int) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(sorted(d % ndim if ndim else 0 for d in dims))
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(g: Tensor, ctx: Ctx) -> Tensor:
+    """A reduction's gradient, reshaped to keep the reduced dims and expanded to the input."""
+    return g.reshape(_kept_shape(ctx.shape, ctx.axes)).expand(ctx.shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, dim: Any, keepdim: bool) -> Any:
+        ctx.shape, ctx.axes = x.data.shape, _axes(dim, x.data.ndim)
+        return np.sum(x.data, axis=ctx.axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return _spread(g, ctx), None, None
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, dim: Any, keepdim: bool) -> Any:
+        ctx.shape, ctx.axes = x.data.shape, _axes(dim, x.data.ndim)
+        out = _make(np.prod(x.data, axis=ctx.axes, keepdims=keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        x, out = ctx.saved_tensors
+        if not np.any(x.data == 0):
+            return _spread(g * out, ctx) / x, None, None
+        # With zeros, out / x is 0/0: use the product of the other elements directly.
+        others = _product_of_others(x.data, ctx.axes)
+        return _spread(g, ctx) * others, None, None
+
+
+def _product_of_others(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """For each element, the product of the other elements of its reduction group."""
+    moved = np.moveaxis(data, axes, tuple(range(len(axes))))
+    flat = moved.reshape((-1, *moved.shape[len(axes) :]))
+    before = np.cumprod(np.concatenate([np.ones_like(flat[:1]), flat[:-1]]), axis=0)
+    after = np.cumprod(np.concatenate([np.ones_like(flat[:1]), flat[::-1][:-1]]), axis=0)[::-1]
+    others = (before * after).reshape(moved.shape)
+    return np.moveaxis(others, tuple(range(len(axes))), axes)
+
+
+class Amax(Function):
+    """amax/amin: ties share the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+        ctx.shape, ctx.axes = x.data.shape, _axes(dim, x.data.ndim)
+        reduce = np.max if largest else np.min
+        kept = reduce(x.data, axis=ctx.axes, keepdims=True)
+        hits = x.data == kept
+        ctx.share = hits / np.sum(hits, axis=ctx.axes, keepdims=True)
+        return kept if keepdim else kept.reshape(np.delete(kept.shape, ctx.axes))
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return _spread(g, ctx) * ctx.share, None, None, None
+
+
+class MaxDim(Function):
+    """max/min along one dim: (values, indices); the gradient goes to the index."""
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, dim: int, keepdim: bool, largest: bool) -> Any:
+        ctx.shape, ctx.axes = x.data.shape, _axes(dim, x.data.ndim)
+        axis = ctx.axes[0]
+        indices = (np.argmax if largest else np.argmin)(x.data, axis=axis)
+        kept_indices = np.expand_dims(indices, axis)
+        values = np.take_along_axis(x.data, kept_indices, axis=axis)
+        one_hot = np.zeros(x.data.shape)
+        np.put_along_axis(one_hot, kept_indices, 1.0, axis=axis)
+        ctx.share = one_hot
+        if not keepdim:
+            values = values.squeeze(axis)
+        else:
+            indices = kept_indices
+        idx = _make(indices)
+        ctx.mark_non_differentiable(idx)
+        return _make(values), idx
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor, g_indices: Tensor) -> tuple:
+        return _spread(g, ctx) * ctx.share, None, None, None
+
+
+class Norm(Function):
+    """The 2-norm; its gradient at 0 is 0, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, dim: Any, keepdim: bool) -> Any:
+        ctx.shape, ctx.axes = x.data.shape, _axes(dim, x.data.ndim)
+        out = _make(np.sqrt(np.sum(x.data * x.data, axis=ctx.axes, keepdims=keepdim)))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        x, out = ctx.saved_tensors
+        spread_out = _spread(out, ctx)
+        grad = _spread(g, ctx) * x / spread_out
+        zero = spread_out.data == 0
+        if np.any(zero):
+            grad = where(zero, 0.0, grad)
+        return grad, None, None
+
+
+def sum(x: Operand, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Sum.apply(_tensor(x), dim, keepdim)
+
+
+def mean(x: Operand, dim: Any = None, keepdim: bool = False) -> Tensor:
+    x = _tensor(x)
+    count = math.prod(x.shape[d] for d in _axes(dim, x.ndim))
+    return Sum.apply(x, dim, keepdim) / count
+
+
+def prod(x: Operand, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Prod.apply(_tensor(x), dim, keepdim)
+
+
+def amax(x: Operand, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Amax.apply(_tensor(x), dim, keepdim, True)
+
+
+def amin(x: Operand, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Amax.apply(_tensor(x), dim, keepdim, False)
+
+
+def _extremum(x: Operand, dim: Any, keepdim: bool, largest: bool) -> Any:
+    if type(dim) is Tensor:
+        return (maximum if largest else minimum)(x, dim)
+    if dim is None:
+        return Amax.apply(_tensor(x), None, False, largest)
+    return MaxDim.apply(_tensor(x), dim, keepdim, largest)
+
+
+def max(x: Operand, dim: Any = None, keepdim: bool = False) -> Any:
+    """Full reduction (ties share), ``(values, indices)`` along ``dim``, or ``maximum`` of two."""
+    return _extremum(x, dim, keepdim, True)
+
+
+def min(x: Operand, dim: Any = None, keepdim: bool = False) -> Any:
+    """Full reduction (ties share), ``(values, indices)`` along ``dim``, or ``minimum`` of two."""
+    return _extremum(x, dim, keepdim, False)
+
+
+def norm(x: Operand, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    x = _tensor(x)
+    if p == 2:
+        return Norm.apply(x, dim, keepdim)
+    if p == math.inf:
+        return amax(abs(x), dim, keepdim)
+    return sum(abs(x) ** p, dim, keepdim) ** (1.0 / p)
+
+
+# -- shapes -------------------------------------------------------------------------
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
+        ctx.shape = x.data.shape
+        return x.data.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return g.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, axes: tuple[int, ...]) -> Any:
+        ctx.inverse = tuple(np.argsort(axes))
+        return np.transpose(x.data, axes)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return g.permute(*ctx.inverse), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
+        ctx.shape = x.data.shape
+        return np.broadcast_to(x.data, shape)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return sum_to(g, ctx.shape), None
+
+
+class SumTo(Function):
+    """Sum a broadcast gradient down to a shape: the adjoint of ``Expand``."""
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
+        ctx.shape = x.data.shape
+        data = x.data
+        lead = data.ndim - len(shape)
+        if lead:
+            data = data.sum(axis=tuple(range(lead)))
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and data.shape[i] != 1)
+        if stretched:
+            data = data.sum(axis=stretched, keepdims=True)
+        return data
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return g.expand(ctx.shape), None
+
+
+def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``x`` summed over the dims along which ``shape`` was broadcast to ``x.shape``."""
+    if x.data.shape == tuple(shape):
+        return x
+    return SumTo.apply(x, tuple(shape))
+
+
+def _normalize_key(key: Any) -> Any:
+    if type(key) is tuple:
+        return tuple(_data(k) for k in key)
+    return _data(key)
+
+
+class Index(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
+        ctx.shape, ctx.key = x.data.shape, key
+        return x.data[key]
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        return IndexAdd.apply(g, ctx.key, ctx.shape), None
+
+
+class IndexAdd(Function):
+    """Scatter-add a gradient into zeros of the indexed tensor's shape: the adjoint of ``Index``."""
+
+    @staticmethod
+    def forward(ctx: Ctx, g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
+        ctx.key = key
+        out = np.zeros(shape, dtype=np.result_type(g.data, np.float64))
+        np.add.at(out, key, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx: Ctx, gg: Tensor) -> tuple:
+        return Index.apply(gg, ctx.key), None, None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx: Ctx, dim: int, *tensors: Tensor) -> Any:
+        arrays = [_data(t) for t in tensors]
+        axis = dim % arrays[0].ndim
+        ctx.axis, ctx.bounds = axis, np.cumsum([0] + [a.shape[axis] for a in arrays])
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        lead = (slice(None),) * ctx.axis
+        grads = [
+            g[(*lead, slice(int(start), int(stop)))] if need else None
+            for start, stop, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.needs_input_grad[1:])
+        ]
+        return (None, *grads)
+
+
+def reshape(x: Operand, *shape: Any) -> Tensor:
+    x = _tensor(x)
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    return Reshape.apply(x, shape)
+
+
+def permute(x: Operand, *axes: Any) -> Tensor:
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = tuple(axes[0])
+    x = _tensor(x)
+    return Permute.apply(x, tuple(a % builtins.max(x.ndim, 1) for a in axes))
+
+
+def transpose(x: Operand, dim0: int, dim1: int) -> Tensor:
+    x = _tensor(x)
+    axes = list(range(x.ndim))
+    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    return Permute.apply(x, tuple(axes))
+
+
+def squeeze(x: Operand, dim: int | None = None) -> Tensor:
+    x = _tensor(x)
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        d = dim % x.ndim if x.ndim else 0
+        shape = tuple(n for i, n in enumerate(x.shape) if i != d or n != 1)
+    return Reshape.apply(x, shape)
+
+
+def unsqueeze(x: Operand, dim: int) -> Tensor:
+    x = _tensor(x)
+    d = dim % (x.ndim + 1)
+    return Reshape.apply(x, (*x.shape[:d], 1, *x.shape[d:]))
+
+
+def flatten(x: Operand) -> Tensor:
+    return Reshape.apply(_tensor(x), (-1,))
+
+
+def expand(x: Operand, *sizes: Any) -> Tensor:
+    x = _tensor(x)
+    if len(sizes) == 1 and not isinstance(sizes[0], int):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - x.ndim
+    shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+    if shape == x.shape:
+        return x
+    return Expand.apply(x, shape)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    return Cat.apply(dim, *[_tensor(t) for t in tensors])
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+# -- products -----------------------------------------------------------------------
+def _matrix_transpose(x: Tensor) -> Tensor:
+    return transpose(x, -1, -2)
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx: Ctx, a: Tensor, b: Tensor) -> Any:
+        ctx.save_for_backward(a, b)
+        return np.matmul(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        a_vector, b_vector = a.ndim == 1, b.ndim == 1
+        a2 = a.unsqueeze(0) if a_vector else a
+        b2 = b.unsqueeze(-1) if b_vector else b
+        g2 = g
+        if a_vector:
+            g2 = g2.unsqueeze(-2 if not b_vector else 0)
+        if b_vector:
+            g2 = g2.unsqueeze(-1)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = g2 @ _matrix_transpose(b2)
+            if a_vector:
+                grad_a = grad_a.squeeze(-2)
+        if ctx.needs_input_grad[1]:
+            grad_b = _matrix_transpose(a2) @ g2
+            if b_vector:
+                grad_b = grad_b.squeeze(-1)
+        return grad_a, grad_b
+
+
+def matmul(a: Operand, b: Operand) -> Tensor:
+    return MatMul.apply(_tensor(a), _tensor(b))
+
+
+def dot(a: Operand, b: Operand) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    a, b = _tensor(a), _tensor(b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    return MatMul.apply(a, b)
+
+
+def outer(a: Operand, b: Operand) -> Tensor:
+    return _tensor(a).reshape(-1, 1) * _tensor(b).reshape(1, -1)
+
+
+# -- in place -------------------------------------------------------------------------
+def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Tensor]) -> Tensor:
+    """Apply ``op`` in place, as PyTorch does: bump the version; rebase the history if recording."""
+    from .grad_mode import state
+
+    recording = state.grad_enabled and (
+        self._requires_grad or (type(other) is Tensor and other._requires_grad)
+    )
+    if recording and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    # The old value lives on in a new wrapper that the op's node may save.
+    previous = _make(self.data, self._requires_grad, self.grad_fn, self._output_nr)
+    result = op(previous, other)
+    if result.shape != self.shape:
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}"
+        )
+    self._version += 1
+    if not recording:
+        self.data[...] = result.data
+        return self
+    self.data = result.data
+    self._requires_grad = True
+    self.grad_fn = result.grad_fn
+    self._output_nr = result._output_nr
+    return self
+
+
+def _tensor_zero_(self: Tensor) -> Tensor:
+    return _in_place(self, 0.0, _zeroed)
+
+
+def _zeroed(x: Tensor, zero: float) -> Tensor:
+    """Zeros in x's shape, recorded as ``x * 0`` so that the history stays connected."""
+    if x._requires_grad:
+        return x * zero
+    return _make(np.zeros(x.shape, dtype=x.dtype))
+
+
+# -- creation -----------------------------------------------------------------------
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind ``rand`` and ``randn``."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def _shape(size: tuple) -> tuple[int, ...]:
+    return tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)
+
+
+def zeros(*size: Any, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_shape(size)), requires_grad=requires_grad)
+
+
+def ones(*size: Any, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_shape(size)), requires_grad=requires_grad)
+
+
+def full(size: Sequence[int], fill_value: float, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.full(tuple(size), float(fill_value)), requires_grad=requires_grad)
+
+
+def zeros_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros_like(_data(x), dtype=np.float64), requires_grad=requires_grad)
+
+
+def ones_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones_like(_data(x), dtype=np.float64), requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.eye(n, m), requires_grad=requires_grad)
+
+
+def arange(
+    start: float, end: float | None = None, step: float = 1, requires_grad: bool = False
+) -> Tensor:
+    values = np.arange(start, end, step) if end is not None else np.arange(start)
+    return Tensor(values.astype(np.float64), requires_grad=requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.linspace(start, end, steps), requires_grad=requires_grad)
+
+
+def rand(*size: Any, requires_grad: bool = False) -> Tensor:
+    return Tensor(_rng.random(_shape(size)), requires_grad=requires_grad)
+
+
+def randn(*size: Any, requires_grad: bool = False) -> Tensor:
+    return Tensor(_rng.standard_normal(_shape(size)), requires_grad=requires_grad)
+
+
+# -- Tensor's operators and methods ---------------------------------------------------
+def _comparison(op: Callable) -> Callable[[Tensor, Operand], Tensor]:
+    def compare(self: Tensor, other: Operand) -> Tensor:
+        return _make(op(self.data, _data(other)))
+
+    return compare
+
+
+def _reflected(function: type[Function]) -> Callable[[Tensor, Operand], Tensor]:
+    apply = function.apply
+
+    def reflected(self: Tensor, other: Operand) -> Tensor:
+        return apply(other, self)
+
+    return reflected
+
+
+def _install_tensor_methods() -> None:
+    methods: dict[str, Any] = {
+        "__add__": add,
+        "__radd__": add,
+        "__sub__": sub,
+        "__rsub__": _reflected(Sub),
+        "__mul__": mul,
+        "__rmul__": mul,
+        "__truediv__": div,
+        "__rtruediv__": _reflected(Div),
+        "__pow__": pow,
+        "__rpow__": lambda self, other: Pow.apply(_tensor(other), self),
+        "__matmul__": matmul,
+        "__rmatmul__": lambda self, other: matmul(other, self),
+        "__neg__": neg,
+        "__pos__": lambda self: self,
+        "__abs__": abs,
+        "__getitem__": lambda self, key: Index.apply(self, _normalize_key(key)),
+        "__lt__": _comparison(np.less),
+        "__le__": _comparison(np.less_equal),
+        "__gt__": _comparison(np.greater),
+        "__ge__": _comparison(np.greater_equal),
+        "__eq__": _comparison(np.equal),
+        "__ne__": _comparison(np.not_equal),
+        "__iadd__": lambda self, other: _in_place(self, other, add),
+        "__isub__": lambda self, other: _in_place(self, other, sub),
+        "__imul__": lambda self, other: _in_place(self, other, mul),
+        "__itruediv__": lambda self, other: _in_place(self, other, div),
+        "add_": lambda self, other: _in_place(self, other, add),
+        "sub_": lambda self, other: _in_place(self, other, sub),
+        "mul_": lambda self, other: _in_place(self, other, mul),
+        "div_": lambda self, other: _in_place(self, other, div),
+        "zero_": _tensor_zero_,
+        "add": add,
+        "sub": sub,
+        "mul": mul,
+        "div": div,
+        "pow": pow,
+        "atan2": atan2,
+        "hypot": hypot,
+        "maximum": maximum,
+        "minimum": minimum,
+        "clamp": clamp,
+        "sum": sum,
+        "mean": mean,
+        "prod": prod,
+        "amax": amax,
+        "amin": amin,
+        "max": max,
+        "min": min,
+        "norm": norm,
+        "reshape": reshape,
+        "view": reshape,
+        "permute": permute,
+        "transpose": transpose,
+        "squeeze": squeeze,
+        "unsqueeze": unsqueeze,
+        "flatten": flatten,
+        "expand": expand,
+        "matmul": matmul,
+        "dot": dot,
+        "outer": outer,
+        "round": _round,
+        "T": property(lambda self: permute(self, tuple(reversed(range(self.ndim))))),
+        "mT": property(_matrix_transpose),
+    }
+    for name in UNARY_RULES:
+        if name != "round":
+            methods[name] = globals()[name]
+    for name, method in methods.items():
+        setattr(Tensor, name, method)
+
+
+_install_tensor_methods()

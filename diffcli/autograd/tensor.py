@@ -1,0 +1,291 @@
+"""Tensor: a numpy array, its gradient, and its place in the graph.
+
+This module is the engine's ground floor: it imports neither the operations nor the
+backward pass. ``ops.py`` attaches the arithmetic operators and methods; ``backward``
+reaches the engine through a function-level import.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+_FLOAT_KINDS = "fc"
+
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Numbers and nested lists become float64 unless a dtype says otherwise."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    array = np.array(data)
+    if array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
+        return array.astype(np.float64)
+    if array.dtype.kind not in "fciub":
+        raise TypeError(f"tensor data must be numbers, got {array.dtype}")
+    return array
+
+
+def _check_can_require_grad(array: np.ndarray) -> None:
+    if array.dtype.kind not in _FLOAT_KINDS:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    >>> x = tensor([2.0], requires_grad=True)
+    >>> (x ** 3).backward(); x.grad
+    tensor([12.])
+    """
+
+    __slots__ = (
+        "data",
+        "_requires_grad",
+        "grad_fn",
+        "_output_nr",
+        "_version",
+        "_grad",
+        "_hooks",
+        "_accumulator",
+        "_retains_grad",
+        "__weakref__",
+    )
+    # numpy must hand mixed expressions (ndarray * Tensor) back to our operators.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        array = _as_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(array)
+        self.data = array
+        self._requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = 0
+        self._grad = None
+        self._hooks = None
+        self._accumulator = None
+        self._retains_grad = False
+
+    # -- identity and metadata -------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def _version_counter(self) -> int:
+        return self._version
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    __hash__ = object.__hash__
+
+    # -- gradient ----------------------------------------------------------------------
+    @property
+    def grad(self) -> Tensor | None:
+        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad must be a Tensor or None, got {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: {list(value.shape)} "
+                    f"vs {list(self.shape)}"
+                )
+        self._grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf; returns self."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad:
+            _check_can_require_grad(self.data)
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Make a non-leaf keep its ``.grad`` after backward (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        self.grad_fn._retain(self._output_nr, weakref.ref(self))
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            hooks = self.grad_fn._hooks_for(self._output_nr)
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Sequence[Tensor] | Tensor | None = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (or only into ``inputs``)."""
+        from .engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut from the graph."""
+        return _make(self.data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # -- conversion ----------------------------------------------------------------------
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", precision=4, suppress_small=False
+        )
+        extras = []
+        if self.data.dtype != np.float64 and self.data.dtype.kind != "b":
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+_new = object.__new__
+
+
+def _make(
+    data: np.ndarray, requires_grad: bool = False, grad_fn: Any = None, nr: int = 0
+) -> Tensor:
+    """Wrap an array without conversion or checks: the engine's hot path."""
+    t = _new(Tensor)
+    t.data = data
+    t._requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._output_nr = nr
+    t._version = 0
+    t._grad = None
+    t._hooks = None
+    t._accumulator = None
+    t._retains_grad = False
+    return t
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Make a leaf tensor from a number, nested lists or a numpy array (float64 by default).
+
+    >>> x = tensor([2.0, 3.0], requires_grad=True)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
