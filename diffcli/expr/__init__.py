@@ -1,0 +1,36 @@
+"""The expression language of SPEC §2: parse text into a tree, never evaluate it.
+
+Public API:
+- `parse(text: str) -> Node`; node types `Num`, `Var`, `Unary`, `Binary`, `Call` in
+  `diffcli.expr.tree`, each with `.span = (start, end)` (0-based offsets into text).
+- `parse_value(text: str) -> float | numpy.ndarray`: a `--at` value (number, constant
+  expression such as `pi/4`, or vector `[1, 2, 3]`).
+- `variables(node) -> list[str]`: variable names in order of first appearance.
+- `to_text(node) -> str`: canonical text that parses back to an equal tree.
+- `ExprError(ValueError)`: `.message`, `.text`, `.start`, `.end`, `.column` (1-based),
+  `.format()` (the three-line caret form).
+- `FUNCTIONS`: the one function table (see tree.py).
+Submodules `tape` (tree → Tensors, needs the engine) and `symbolic` (tree → sympy) are
+imported on demand so that importing this package stays light.
+"""
+
+from .errors import ExprError
+from .parser import MAX_DEPTH, MAX_LENGTH, parse, parse_value
+from .tree import FUNCTIONS, Binary, Call, Node, Num, Unary, Var, to_text, variables
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "Binary",
+    "Call",
+    "ExprError",
+    "Node",
+    "Num",
+    "Unary",
+    "Var",
+    "parse",
+    "parse_value",
+    "to_text",
+    "variables",
+]
