@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .function import AccumulateGrad, BackwardNode, Node, _accumulated, accumulator_of
+from .function import AccumulateGrad, Node, _accumulated, accumulator_of
 from .grad_mode import state
 from .ops import sum_to
 from .tensor import Tensor, _make
@@ -163,20 +163,22 @@ def _run(
             node = ready.pop()
             grads = buffers.pop(node, None)
             if grads is not None:
-                grads = node._prepare_grads(grads)
+                if node._tensor_hooks is not None or node._retained is not None:
+                    grads = node._prepare_grads(grads)
                 if targets is not None:
                     for nr, g in enumerate(grads):
-                        if (node, nr) in targets and g is not None:
+                        if g is not None and (node, nr) in targets:
                             captured[(node, nr)] = g
-            if type(node) is AccumulateGrad:
+            if node.__class__ is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
                     node.accumulate(grads[0])
                 continue
             if runs is not None and node not in runs:
                 continue
+            edges = node._edges
+            results = None
             if grads is not None:
                 results = node._apply_backward(grads)
-                edges = node._edges
                 if len(results) != len(edges):
                     raise RuntimeError(
                         f"function {node.name()} returned an incorrect number of gradients "
@@ -184,23 +186,23 @@ def _run(
                     )
                 if anomaly:
                     _check_anomaly(node, results)
-                if not retain_graph and isinstance(node, BackwardNode):
+                if not retain_graph:
                     node._release()
-            else:
-                results = None
-                edges = node._edges
             for index, edge in enumerate(edges):
                 if edge is None:
                     continue
                 child, nr = edge
-                if child not in deps:
+                remaining = deps.get(child)
+                if remaining is None:
                     continue
-                grad = results[index] if results is not None else None
-                if grad is not None:
-                    _add_to_buffer(buffers, child, nr, _fit_to_input(node, index, grad, child, nr))
-                deps[child] -= 1
-                if deps[child] == 0:
+                if results is not None and results[index] is not None:
+                    grad = results[index]
+                    if grad.__class__ is not Tensor or grad.data.shape != child._output_shapes[nr]:
+                        grad = _fit_to_input(node, index, grad, child, nr)
+                    _add_to_buffer(buffers, child, nr, grad)
+                if remaining == 1:
                     ready.append(child)
+                deps[child] = remaining - 1
     finally:
         state.grad_enabled = previous_mode
     return captured

@@ -109,14 +109,11 @@ class AccumulateGrad(Node):
     def _output_shapes(self) -> tuple:  # type: ignore[override]
         return (self.variable.data.shape,)
 
-    def _prepare_grads(self, grads: list) -> list:
+    @property
+    def _tensor_hooks(self) -> dict | None:  # type: ignore[override]
+        # A leaf keeps its hooks itself: its accumulator may come and go.
         hooks = self.variable._hooks
-        if hooks and grads[0] is not None:
-            for hook in hooks:
-                replaced = hook(grads[0])
-                if replaced is not None:
-                    grads[0] = replaced
-        return grads
+        return {0: hooks} if hooks else None
 
     def accumulate(self, grad: Tensor) -> None:
         self.variable._grad = _accumulated(self.variable._grad, grad)
@@ -184,15 +181,15 @@ class BackwardNode(Node):
 
     # -- saved outputs are kept without a reference cycle (output -> node -> output) ----
     def _store_saved_outputs(self, outputs: tuple[Tensor, ...]) -> None:
-        saved = list(self._saved)
-        for i, t in enumerate(saved):
-            for nr, out in enumerate(outputs):
+        saved = self._saved
+        for nr, out in enumerate(outputs):
+            for i, t in enumerate(saved):
                 if t is out:
                     if self._saved_outputs is None:
                         self._saved_outputs = {}
                     self._saved_outputs[nr] = (out.data, weakref.ref(out), out._version)
-                    saved[i] = nr
-        self._saved = tuple(saved)
+                    saved = (*saved[:i], nr, *saved[i + 1 :])
+        self._saved = saved
 
     def _unpack_output(self, nr: int) -> Tensor:
         data, ref, version = self._saved_outputs[nr]
@@ -242,10 +239,14 @@ class Function:
     """
 
     _node_class: type[BackwardNode]
+    _unrecorded_class: type[BackwardNode]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._node_class = type(cls.__name__ + "Backward", (BackwardNode,), {"_function": cls})
+        name = cls.__name__ + "Backward"
+        cls._node_class = type(name, (BackwardNode,), {"_function": cls})
+        # When nothing is recorded, forward gets a context that keeps nothing.
+        cls._unrecorded_class = type(name, (cls._node_class,), {"save_for_backward": _keep_nothing})
 
     @staticmethod
     def forward(ctx: BackwardNode, *args: Any) -> Any:
@@ -257,23 +258,33 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        ctx = cls._node_class()
         needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
-        ctx.needs_input_grad = needs
         if state.grad_enabled:
+            record = True in needs
+            ctx = cls._node_class() if record else cls._unrecorded_class()
+            ctx.needs_input_grad = needs
             state.grad_enabled = False
             try:
                 raw = cls.forward(ctx, *args)
             finally:
                 state.grad_enabled = True
-            record = True in needs
         else:
-            raw = cls.forward(ctx, *args)
             record = False
-        if type(raw) is tuple:
-            outputs = tuple([_as_output(o, args) for o in raw])
-        else:
-            outputs = (_as_output(raw, args),)
+            ctx = cls._unrecorded_class()
+            ctx.needs_input_grad = needs
+            raw = cls.forward(ctx, *args)
+        if type(raw) is not tuple:
+            out = _as_output(raw, args)
+            if record:
+                ctx._edges = tuple([_edge_to(a) if need else None for a, need in zip(args, needs)])
+                ctx._output_shapes = (out.data.shape,)
+                if not ctx._non_differentiable:
+                    out._requires_grad = True
+                    out.grad_fn = ctx
+                if ctx._saved is not None:
+                    ctx._store_saved_outputs((out,))
+            return out
+        outputs = tuple([_as_output(o, args) for o in raw])
         if record:
             ctx._edges = tuple([_edge_to(a) if need else None for a, need in zip(args, needs)])
             ctx._output_shapes = tuple([o.data.shape for o in outputs])
@@ -286,22 +297,23 @@ class Function:
                 out._output_nr = nr
             if ctx._saved is not None:
                 ctx._store_saved_outputs(outputs)
-        else:
-            ctx._saved = None
-        return outputs if type(raw) is tuple else outputs[0]
+        return outputs
+
+
+def _keep_nothing(ctx: BackwardNode, *tensors: Tensor | None) -> None:
+    """save_for_backward of a context that will never run backward."""
 
 
 def _as_output(value: Any, inputs: tuple) -> Tensor:
     """A fresh tensor for one forward result; an input returned as is gets a new wrapper."""
     if type(value) is Tensor:
-        if (
-            value.grad_fn is None
-            and not value._requires_grad
-            and not any(value is a for a in inputs)
-        ):
+        if value.grad_fn is None and not value._requires_grad:
+            for a in inputs:
+                if a is value:
+                    return _make(value.data)
             return value
         return _make(value.data)
-    return _make(np.asarray(value))
+    return _make(value if type(value) is np.ndarray else np.asarray(value))
 
 
 def _edge_to(t: Tensor) -> tuple[Node, int]:
