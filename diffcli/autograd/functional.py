@@ -16,10 +16,15 @@ from .grad_mode import enable_grad
 from .tensor import Tensor, _make
 
 
-def _as_inputs(inputs: Any) -> tuple[tuple[Tensor, ...], bool]:
+def _as_inputs(inputs: Any, create_graph: bool = False) -> tuple[tuple[Tensor, ...], bool]:
+    """Fresh differentiable stand-ins for the inputs; still joined to the caller's graph
+    under ``create_graph``, so that the result can be differentiated with respect to them."""
     is_tuple = isinstance(inputs, (tuple, list))
     items = tuple(inputs) if is_tuple else (inputs,)
-    return tuple(t.detach().requires_grad_(True) for t in items), is_tuple
+    return tuple(
+        t.reshape(t.shape) if create_graph and t.requires_grad else t.detach().requires_grad_(True)
+        for t in items
+    ), is_tuple
 
 
 def _as_outputs(outputs: Any) -> tuple[tuple[Tensor, ...], bool]:
@@ -58,7 +63,7 @@ def vjp(
     func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
 ) -> tuple:
     """``(func(inputs), v^T J)``."""
-    xs, inputs_tuple = _as_inputs(inputs)
+    xs, inputs_tuple = _as_inputs(inputs, create_graph)
     with enable_grad():
         outs, outputs_tuple = _as_outputs(func(*xs))
         vs = _vectors(v, outs, "output")
@@ -83,7 +88,7 @@ def jvp(
     func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
 ) -> tuple:
     """``(func(inputs), J v)``, by differentiating a vjp with respect to its vector."""
-    xs, inputs_tuple = _as_inputs(inputs)
+    xs, inputs_tuple = _as_inputs(inputs, create_graph)
     vs = _vectors(v, xs, "input")
     with enable_grad():
         outs, outputs_tuple = _as_outputs(func(*xs))
@@ -115,7 +120,7 @@ def jacobian(
     vectorize: bool = False,
 ) -> Any:
     """The Jacobian, shaped ``output.shape + input.shape`` per (output, input) pair."""
-    xs, inputs_tuple = _as_inputs(inputs)
+    xs, inputs_tuple = _as_inputs(inputs, create_graph)
     with enable_grad():
         outs, outputs_tuple = _as_outputs(func(*xs))
         table = []
@@ -154,7 +159,7 @@ def hessian(
     vectorize: bool = False,
 ) -> Any:
     """The Hessian of a scalar function: the Jacobian of its gradient."""
-    xs, inputs_tuple = _as_inputs(inputs)
+    xs, inputs_tuple = _as_inputs(inputs, create_graph)
 
     def gradient(*args: Tensor) -> Any:
         out = func(*args)
@@ -174,7 +179,7 @@ def vhp(
     func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
 ) -> tuple:
     """``(func(inputs), v^T H)``."""
-    xs, inputs_tuple = _as_inputs(inputs)
+    xs, inputs_tuple = _as_inputs(inputs, create_graph)
     vs = _vectors(v, xs, "input")
     with enable_grad():
         out = func(*xs)
