@@ -1,0 +1,5 @@
+"""`python -m diffcli`: the same program as the `diffcli` console script."""
+
+from diffcli.cli import main
+
+main()

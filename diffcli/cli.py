@@ -1,0 +1,1035 @@
+"""The `diffcli` command line: argument handling and dispatch only.
+
+The maths lives below (engine in `diffcli.autograd`, language in `diffcli.expr`,
+witnesses in `diffcli.verify`); output goes through `diffcli.render`. Heavy modules
+(sympy, rich, the verifier) are imported inside the commands that need them, so a
+one-point `grad --json --no-check` loads only typer, numpy and the engine.
+"""
+
+import functools
+import re
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from diffcli import __version__, render
+
+app = typer.Typer(
+    name="diffcli",
+    help=(
+        "Differentiate expressions with a PyTorch-style autograd engine, checked against "
+        "sympy and finite differences.\n\n"
+        "Exit status: 0 success, 1 a check failed, 2 bad input."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class BadInput(Exception):
+    """A problem with what the user asked for: message on stderr, exit status 2."""
+
+
+# ---- options shared by the commands -----------------------------------------------------
+
+Expr = Annotated[str, typer.Argument(help="The expression, e.g. 'x**3 + y**2'.", show_default=False)]
+At = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        help="Values: --at x=2 --at y=3, --at x=2,y=3, --at x=pi/4, --at 'x=[1,2,3]'.",
+        show_default=False,
+    ),
+]
+Wrt = Annotated[
+    list[str] | None,
+    typer.Option("--wrt", help="Differentiate with respect to NAME (repeatable).", show_default=False),
+]
+Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout (NDJSON for --points).")]
+Check = Annotated[
+    bool | None,
+    typer.Option(
+        "--check/--no-check",
+        help="Cross-check with sympy and finite differences (default: on for one point).",
+        show_default=False,
+    ),
+]
+Rtol = Annotated[float, typer.Option("--rtol", help="Relative tolerance of the checks.")]
+Atol = Annotated[float, typer.Option("--atol", help="Absolute tolerance of the checks.")]
+Timeout = Annotated[
+    float, typer.Option("--check-timeout", help="Seconds allowed for the symbolic side.")
+]
+Strict = Annotated[
+    bool, typer.Option("--strict", help="Non-finite results exit 1; a bad batch line stops.")
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")]
+PointsFile = Annotated[
+    str | None,
+    typer.Option(
+        "--points",
+        help="Batch: NDJSON or CSV (header row) of values, one point per line; '-' for stdin.",
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"diffcli {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Differentiate expressions, checked three ways."""
+
+
+def command(example: str, name: str | None = None) -> Callable[[Callable[..., int | None]], Callable[..., None]]:
+    """Register a command whose --help ends with `example`, with errors mapped to exit 2.
+
+    The body returns its exit status (None for 0). Any exception is a one-line message
+    (the caret form for expressions) and status 2; `--debug` adds the traceback.
+    """
+
+    def register(fn: Callable[..., int | None]) -> Callable[..., None]:
+        @functools.wraps(fn)
+        def run(**kwargs: Any) -> None:
+            status = _guarded(fn, kwargs)
+            raise typer.Exit(status or 0)
+
+        run.__doc__ = f"{fn.__doc__}\n\nExample:\n\n    {example}"
+        app.command(name)(run)
+        return run
+
+    return register
+
+
+def _guarded(fn: Callable[..., int | None], kwargs: dict) -> int | None:
+    debug = kwargs.get("debug", False)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return fn(**kwargs)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        render.error(_explain(err))
+        return 2
+
+
+def _show_warning(message: Warning | str, category: type, *args: Any, **kwargs: Any) -> None:
+    render.warn(str(message))
+
+
+def _explain(err: Exception) -> str:
+    from diffcli.expr import ExprError
+
+    if isinstance(err, ExprError):
+        return err.format()
+    if isinstance(err, BadInput):
+        return str(err)
+    message = str(err)
+    if message.startswith("Trying to backward through the graph a second time"):
+        return f"{message}\n  (on the command line: add --retain-graph)"
+    if message.startswith("grad can be implicitly created only for scalar outputs"):
+        return f"{message}\n  (on the command line: pass --grad-output, or reduce with sum(...))"
+    if isinstance(err, (RuntimeError, ValueError, ArithmeticError)):
+        return message
+    return f"internal error: {type(err).__name__}: {message} (rerun with --debug for details)"
+
+
+# ---- values ------------------------------------------------------------------------------
+
+# A comma at bracket depth 0 that starts a new NAME=... ; vectors and calls keep theirs.
+_NEXT_ASSIGNMENT = re.compile(r"\s*[A-Za-z_]\w*\s*=")
+
+
+def split_assignments(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
+    """`["x=2,y=[1,2]", "z=pi/4"]` -> `[("x", "2"), ("y", "[1,2]"), ("z", "pi/4")]`."""
+    pairs = []
+    for item in items or []:
+        for piece in _split_top_level(item):
+            name, sep, value = piece.partition("=")
+            name = name.strip()
+            if not sep or not name.isidentifier() or not value.strip():
+                raise BadInput(f"{flag} expects NAME=VALUE, got {piece.strip()!r}")
+            pairs.append((name, value.strip()))
+    return pairs
+
+
+def _split_top_level(text: str) -> list[str]:
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0 and _NEXT_ASSIGNMENT.match(text, i + 1):
+            pieces.append(text[start:i])
+            start = i + 1
+    pieces.append(text[start:])
+    return pieces
+
+
+def parse_values(at: list[str] | None) -> dict[str, Any]:
+    """`--at` items to {name: float or array}, each value read by the expression parser."""
+    from diffcli.expr import ExprError, parse_value
+    from diffcli.expr.tree import CONSTANTS
+
+    values: dict[str, Any] = {}
+    for name, text in split_assignments(at, "--at"):
+        if name in values:
+            raise BadInput(f"--at gives '{name}' twice")
+        if name in CONSTANTS:
+            raise BadInput(f"'{name}' is a constant ({CONSTANTS[name]!r}) and cannot be given a value")
+        try:
+            values[name] = parse_value(text)
+        except ExprError as err:
+            raise BadInput(err.format().replace("error: ", f"error: --at {name}: ", 1)) from None
+    return values
+
+
+def bind(names: list[str], values: dict[str, Any], wrt: list[str] | None) -> list[str]:
+    """Check that every variable has a value; warn about given but unused ones.
+
+    Returns the variables to differentiate: `wrt` if given, else the expression's
+    variables followed by the unused given names (whose gradient is 0).
+    """
+    missing = [name for name in names if name not in values]
+    if missing:
+        hint = " ".join(f"--at {name}=VALUE" for name in missing)
+        raise BadInput(f"no value for {_names(missing)}: pass {hint}")
+    unused = [name for name in values if name not in names]
+    for name in unused:
+        render.warn(f"'{name}' is not used in the expression; its gradient is 0")
+    targets = list(wrt) if wrt else [*names, *unused]
+    unknown = [name for name in targets if name not in values]
+    if unknown:
+        raise BadInput(f"--wrt {_names(unknown)}: not a variable of the expression")
+    return targets
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def parse(text: str) -> Any:
+    from diffcli.expr import parse as parse_expression
+
+    return parse_expression(text)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="diffcli")
+
+
+# ---- output ------------------------------------------------------------------------------
+
+
+def emit(doc: dict, as_json: bool, strict: bool, draw: Callable[[dict], None]) -> int:
+    """Write one result (JSON or drawn for people); 1 under --strict if a number is not finite."""
+    nonfinite: list[str] = []
+    clean = render.plain(doc, "", nonfinite)
+    for quantity in nonfinite:
+        render.warn(f"{quantity} is not finite" + ("; written as null" if as_json else ""))
+    if as_json:
+        render.write_lines([render.dumps(clean)])
+    else:
+        draw(doc)
+    return 1 if strict and nonfinite else 0
+
+
+def _at_text(values: dict[str, Any]) -> str:
+    return ", ".join(f"{name} = {render.number(value)}" for name, value in values.items())
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+
+@command('diffcli grad "x**3 + y**2" --at x=2 --at y=3')
+def grad(
+    expression: Expr,
+    at: At = None,
+    wrt: Wrt = None,
+    points: PointsFile = None,
+    json: Json = False,
+    check: Check = None,
+    rtol: Rtol = 1e-7,
+    atol: Atol = 1e-9,
+    check_timeout: Timeout = 10.0,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> int:
+    """Gradient of a scalar expression by reverse mode."""
+    node = parse(expression)
+    names = variables(node)
+    values = parse_values(at)
+    if points is not None:
+        return _grad_batch(expression, node, names, values, wrt, points, json, bool(check), strict)
+    targets = bind(names, values, wrt)
+    value, gradient = _gradient(node, values, targets)
+    doc = {"expression": expression, "at": values, "value": value, "gradient": gradient, "check": None}
+    status = _checked(doc, check, lambda: _verify().check_gradient(
+        node, values, gradient, rtol=rtol, atol=atol, timeout=check_timeout))
+    return max(status, emit(doc, json, strict, _draw_grad))
+
+
+def _draw_grad(doc: dict) -> None:
+    rows = [("value", doc["value"])]
+    rows += [(f"∂/∂{name}", grad) for name, grad in doc["gradient"].items()]
+    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}", rows, _check_notes(doc["check"]))
+
+
+def _checked(doc: dict, enabled: bool | None, run: Callable[[], Any]) -> int:
+    """Run the cross-check unless --no-check; put it in doc["check"]; 1 if the witnesses disagree."""
+    if enabled is False:
+        return 0
+    outcome = run()
+    doc["check"] = outcome.to_json()
+    return 0 if outcome.agree else 1
+
+
+def _check_notes(check: dict | None) -> list[str]:
+    if check is None:
+        return []
+    verdict = "agrees" if check.get("agree") else "DISAGREES"
+    details = ", ".join(
+        f"{key} {render.number(check[key])}"
+        for key in ("max_abs_error", "max_rel_error")
+        if check.get(key) is not None
+    )
+    return [f"check: autograd {verdict} with sympy and finite differences ({details})"]
+
+
+def variables(node: Any) -> list[str]:
+    from diffcli.expr import variables as names_in
+
+    return names_in(node)
+
+
+def _verify() -> Any:
+    from diffcli import verify
+
+    return verify
+
+
+def _gradient(node: Any, values: dict[str, Any], targets: list[str],
+              batch: int | None = None) -> tuple[Any, dict[str, Any]]:
+    """The expression's value and gradient by the engine's reverse mode.
+
+    With `batch=n` the values carry a leading axis of n independent points and the
+    expression is elementwise, so seeding every output with 1 gives each point its own
+    gradient in one pass.
+    """
+    import numpy as np
+
+    tape = _build(node, values)
+    output = tape.output
+    if batch is None and output.data.size != 1:
+        raise BadInput(
+            f"grad needs a scalar expression, but this one has shape {output.data.shape}: "
+            "reduce it (sum, mean, norm, dot) or use `diffcli backward --grad-output`"
+        )
+    seed = None if batch is None else _ones_like(output)
+    gradient = {name: g.data for name, g in _differentiate(output, tape, values, targets, seed).items()}
+    value = output.data if batch is None else np.broadcast_to(output.data, (batch,))
+    return value, gradient
+
+
+def _differentiate(output: Any, tape: Any, values: dict[str, Any], targets: list[str],
+                   seed: Any = None, create_graph: bool = False) -> dict[str, Any]:
+    """{name: d output / d name} as tensors; 0 for names the output does not depend on."""
+    import numpy as np
+
+    from diffcli import autograd, tensor
+
+    leaves = [name for name in targets if name in tape.leaves]
+    found: tuple = ()
+    if leaves and output.requires_grad:
+        found = autograd.grad(output, [tape.leaves[name] for name in leaves], grad_outputs=seed,
+                              create_graph=create_graph, allow_unused=True, materialize_grads=True)
+    by_name = dict(zip(leaves, found))
+    return {name: by_name[name] if name in by_name else tensor(np.zeros(np.shape(values[name])))
+            for name in targets}
+
+
+def _ones_like(t: Any) -> Any:
+    from diffcli import ones_like
+
+    return ones_like(t)
+
+
+def _build(node: Any, values: dict[str, Any]) -> Any:
+    from diffcli.expr import tape as tapes
+
+    return tapes.build(node, values)
+
+
+# ---- batches -----------------------------------------------------------------------------
+
+
+def read_batch(source: str, names: list[str], strict: bool) -> Any:
+    """Read `--points` (a path or '-') into columns; bad lines go to stderr (exit 2 later)."""
+    from diffcli import points as batch
+    from diffcli.expr import parse_value
+
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as err:
+        raise BadInput(f"--points: cannot read {source}: {err.strerror}") from None
+    read = batch.read_points(text, names, parse_value)
+    if strict and read.bad:
+        number, reason = read.bad[0]
+        raise BadInput(f"--points line {number}: {reason} (stopped: --strict)")
+    for number, reason in read.bad:
+        render.error(f"--points line {number}: {reason}")
+    if read.ignored:
+        render.warn(f"--points: {_names(read.ignored)} not used in the expression; ignored")
+    return read
+
+
+def _grad_batch(
+    expression: str,
+    node: Any,
+    names: list[str],
+    fixed: dict[str, Any],
+    wrt: list[str] | None,
+    source: str,
+    as_json: bool,
+    check: bool,
+    strict: bool,
+) -> int:
+    """`grad --points`: one vectorised tape for all good points, one result per line."""
+    import numpy as np
+
+    read = read_batch(source, [name for name in names if name not in fixed], strict)
+    n = len(read)
+    # --at values hold for every point; give them the batch axis so each point gets its own.
+    columns = {name: np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy()
+               for name, value in fixed.items()}
+    columns.update(read.columns)
+    targets = bind(names, columns, wrt)
+    if check or not n or not _vectorisable(node, columns):
+        docs = [_grad_point(expression, node, {k: c[i] for k, c in columns.items()}, targets, check)
+                for i in render.progress(n, "checking" if check else "differentiating")]
+    else:
+        value, gradient = _gradient(node, columns, targets, batch=n)
+        lines = _fast_lines(expression, read.line_numbers, columns, value, gradient) if as_json else None
+        if lines is not None:
+            render.write_lines(lines)
+            return 2 if read.bad else 0
+        docs = [
+            {"expression": expression, "at": {name: column[i] for name, column in columns.items()},
+             "value": value[i], "gradient": {name: g[i] for name, g in gradient.items()},
+             "check": None}
+            for i in range(n)
+        ]
+    for doc, line in zip(docs, read.line_numbers):
+        doc["line"] = line
+    status = emit_batch(docs, as_json, strict, targets)
+    return 2 if read.bad else status
+
+
+def _grad_point(expression: str, node: Any, values: dict[str, Any], targets: list[str],
+                check: bool) -> dict:
+    value, gradient = _gradient(node, values, targets)
+    doc = {"expression": expression, "at": values, "value": value, "gradient": gradient,
+           "check": None}
+    if check:
+        doc["check"] = _verify().check_gradient(node, values, gradient).to_json()
+    return doc
+
+
+def _vectorisable(node: Any, columns: dict[str, Any]) -> bool:
+    """One tape serves all points when every op is elementwise over scalar values.
+
+    A reduction (sum, dot, ...) or a vector value would mix the batch axis with the
+    values' own axis, so those batches run point by point instead.
+    """
+    from diffcli.expr import FUNCTIONS
+    from diffcli.expr.tree import Call, postorder
+
+    if any(column.ndim != 1 for column in columns.values()):
+        return False
+    return not any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(node))
+
+
+def _fast_lines(expression: str, lines: list[int], columns: dict[str, Any], value: Any,
+                gradient: dict[str, Any]) -> list[str] | None:
+    """The NDJSON lines by one %-template per point; None if a number is not finite.
+
+    Python's float repr is JSON's number syntax, so each line costs one string
+    formatting instead of building and serialising a dict.
+    """
+    import json
+
+    import numpy as np
+
+    arrays = [*columns.values(), value, *gradient.values()]
+    if not all(np.isfinite(a).all() for a in arrays):
+        return None
+    at = ", ".join(f"{json.dumps(name)}: %r" for name in columns)
+    grads = ", ".join(f"{json.dumps(name)}: %r" for name in gradient)
+    text = json.dumps(expression).replace("%", "%%")
+    template = (f'{{"expression": {text}, "at": {{{at}}}, "value": %r, '
+                f'"gradient": {{{grads}}}, "check": null, "line": %d}}')
+    rows = zip(*(np.broadcast_to(a, (len(lines),)).tolist() for a in arrays), lines)
+    return [template % row for row in rows]
+
+
+def emit_batch(docs: list[dict], as_json: bool, strict: bool, targets: list[str]) -> int:
+    """NDJSON (or one table for people); non-finite numbers warned about by line."""
+    nonfinite: list[str] = []
+    clean = []
+    for doc in docs:
+        found: list[str] = []
+        clean.append(render.plain(doc, "", found))
+        nonfinite += (f"line {doc['line']}: {quantity}" for quantity in found)
+    for quantity in nonfinite[:_MAX_WARNINGS]:
+        render.warn(f"{quantity} is not finite" + ("; written as null" if as_json else ""))
+    if len(nonfinite) > _MAX_WARNINGS:
+        render.warn(f"... and {len(nonfinite) - _MAX_WARNINGS} more non-finite numbers")
+    if as_json:
+        render.write_lines(render.dumps(doc) for doc in clean)
+    else:
+        _draw_batch(docs)
+    return 1 if strict and nonfinite else 0
+
+
+_MAX_WARNINGS = 20
+
+
+def _draw_batch(docs: list[dict]) -> None:
+    if not docs:
+        render.show("no points", [])
+        return
+    first = docs[0]
+    columns = ["line", *first["at"], "value", *(f"∂/∂{name}" for name in first["gradient"])]
+    rows = [[d["line"], *d["at"].values(), d["value"], *d["gradient"].values()] for d in docs]
+    render.show_table(first["expression"], columns, rows)
+
+
+
+@command('diffcli backward "x**3 + y**2" --at x=2 --at y=3 --repeat 2 --retain-graph')
+def backward(
+    expression: Expr,
+    at: At = None,
+    grad_output: Annotated[
+        str | None,
+        typer.Option("--grad-output", help="The gradient seeded at the output, as in backward(g).",
+                     show_default=False),
+    ] = None,
+    repeat: Annotated[
+        int, typer.Option("--repeat", min=1, help="Run backward N times; .grad accumulates.")
+    ] = 1,
+    retain_graph: Annotated[
+        bool, typer.Option("--retain-graph", help="Keep the graph's saved values for another pass.")
+    ] = False,
+    create_graph: Annotated[
+        bool, typer.Option("--create-graph", help="Record the backward pass: grads get a grad_fn.")
+    ] = False,
+    json: Json = False,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> int:
+    """Run output.backward() like the tensor method and show each variable's .grad."""
+    from diffcli import tensor
+    from diffcli.expr import parse_value
+
+    node = parse(expression)
+    values = parse_values(at)
+    targets = bind(variables(node), values, None)
+    tape = _build(node, values)
+    output = tape.output
+    seed = None if grad_output is None else tensor(parse_value(grad_output))
+    for done in range(repeat):
+        try:
+            output.backward(seed, retain_graph=True if retain_graph else None,
+                            create_graph=create_graph)
+        except RuntimeError as err:
+            raise BadInput(f"backward pass {done + 1} of {repeat}: {_explain(err)}") from None
+    grads = {name: _leaf_grad(tape, values, name) for name in targets}
+    doc = {"expression": expression, "at": values, "value": output.data,
+           "grad": {name: g.data for name, g in grads.items()},
+           "grad_fn": _grad_fn_name(output), "passes": repeat}
+    if create_graph:
+        # The grads are functions of the inputs now: report their grad_fn and their own
+        # gradient (of each grad's sum, as grad.backward(ones) would give).
+        doc["grad_grad_fn"] = {name: _grad_fn_name(g) for name, g in grads.items()}
+        doc["grad_grad"] = {
+            name: {n: t.data for n, t in _differentiate(g, tape, values, targets, _ones_like(g)).items()}
+            for name, g in grads.items()
+        }
+    return emit(doc, json, strict, _draw_backward)
+
+
+def _leaf_grad(tape: Any, values: dict[str, Any], name: str) -> Any:
+    """The leaf's .grad after backward; zeros where no pass reached it (an unused name)."""
+    import numpy as np
+
+    from diffcli import tensor
+
+    leaf = tape.leaves.get(name)
+    if leaf is None or leaf.grad is None:
+        return tensor(np.zeros(np.shape(values[name])))
+    return leaf.grad
+
+
+def _grad_fn_name(t: Any) -> str | None:
+    return None if t.grad_fn is None else t.grad_fn.name()
+
+
+def _draw_backward(doc: dict) -> None:
+    rows = [("value", doc["value"]), ("grad_fn", str(doc["grad_fn"])), ("passes", doc["passes"])]
+    rows += [(f"{name}.grad", grad) for name, grad in doc["grad"].items()]
+    for name, fn in doc.get("grad_grad_fn", {}).items():
+        rows.append((f"{name}.grad.grad_fn", str(fn)))
+        rows += [(f"∂({name}.grad)/∂{n}", v) for n, v in doc["grad_grad"][name].items()]
+    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}", rows)
+
+
+@command('diffcli derivative "sin(x)*y**2" --wrt x --wrt y --at x=1 --at y=2')
+def derivative(
+    expression: Expr,
+    wrt: Annotated[
+        list[str],
+        typer.Option("--wrt", help="Differentiate by NAME; repeat for a mixed partial (in order).",
+                     show_default=False),
+    ],
+    at: At = None,
+    order: Annotated[int, typer.Option("--order", min=1, help="Repeat a single --wrt N times.")] = 1,
+    json: Json = False,
+    check: Check = None,
+    rtol: Rtol = 1e-7,
+    atol: Atol = 1e-9,
+    check_timeout: Timeout = 10.0,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> int:
+    """An n-th derivative or mixed partial, by nested grad(create_graph=True)."""
+    if order > 1 and len(wrt) > 1:
+        raise BadInput("--order repeats a single --wrt; for a mixed partial give each --wrt in "
+                       "order (e.g. --wrt x --wrt x --wrt y)")
+    sequence = list(wrt) * order
+    node = parse(expression)
+    values = parse_values(at)
+    bind(variables(node), values, sequence)
+    for name in dict.fromkeys(sequence):
+        if _is_vector(values[name]) and len(sequence) > 1:
+            raise BadInput(f"'{name}' is a vector: a derivative of order {len(sequence)} needs "
+                           "scalar variables (see `diffcli hessian`)")
+    tape = _build(node, values)
+    result = tape.output
+    if result.data.size != 1:
+        raise BadInput(f"derivative needs a scalar expression, but this one has shape "
+                       f"{result.data.shape}: reduce it (sum, mean, norm, dot)")
+    for name in sequence:
+        result = _differentiate(result, tape, values, [name], create_graph=True)[name]
+    doc = {"expression": expression, "at": values, "value": tape.output.data, "wrt": sequence,
+           "derivative": result.data, "check": None}
+    status = _checked(doc, check, lambda: _verify().check_derivative(
+        node, values, sequence, result.data, rtol=rtol, atol=atol, timeout=check_timeout))
+    return max(status, emit(doc, json, strict, _draw_derivative))
+
+
+def _is_vector(value: Any) -> bool:
+    import numpy as np
+
+    return np.ndim(value) > 0
+
+
+def _draw_derivative(doc: dict) -> None:
+    wrt = doc["wrt"]
+    top = "∂" if len(wrt) == 1 else f"∂{len(wrt)}"
+    label = f"{top}/" + "".join(f"∂{name}" for name in wrt)
+    rows = [("value", doc["value"]), (label, doc["derivative"])]
+    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}", rows, _check_notes(doc["check"]))
+
+
+@command('diffcli hessian "x**2*y + y**3" --at x=1 --at y=2')
+def hessian(
+    expression: Expr,
+    at: At = None,
+    json: Json = False,
+    check: Check = None,
+    rtol: Rtol = 1e-7,
+    atol: Atol = 1e-9,
+    check_timeout: Timeout = 10.0,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> int:
+    """Hessian of a scalar expression (the engine's functional.hessian)."""
+    from diffcli.autograd import functional
+
+    node = parse(expression)
+    values = parse_values(at)
+    names = bind(variables(node), values, None)
+    value, gradient = _gradient(node, values, names)
+    blocks = functional.hessian(_as_function(node, names), _inputs(values, names))
+    matrix = [[block.data for block in row] for row in blocks]
+    doc = {"expression": expression, "at": values, "value": value, "variables": names,
+           "gradient": gradient, "hessian": matrix, "check": None}
+    status = _checked(doc, check, lambda: _verify().check_hessian(
+        node, values, matrix, rtol=rtol, atol=atol, timeout=check_timeout))
+    return max(status, emit(doc, json, strict, _draw_hessian))
+
+
+def _draw_hessian(doc: dict) -> None:
+    names = doc["variables"]
+    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}",
+                [("value", doc["value"])] + [(f"∂/∂{n}", g) for n, g in doc["gradient"].items()])
+    render.show_table("Hessian", ["", *names],
+                      [[name, *row] for name, row in zip(names, doc["hessian"])],
+                      _check_notes(doc["check"]))
+
+
+@command('diffcli jacobian "x*y" "x + sin(y)" --at x=1 --at y=2')
+def jacobian(
+    expressions: Annotated[
+        list[str], typer.Argument(help="One or more expressions (the rows).", show_default=False)
+    ],
+    at: At = None,
+    json: Json = False,
+    check: Check = None,
+    rtol: Rtol = 1e-7,
+    atol: Atol = 1e-9,
+    check_timeout: Timeout = 10.0,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> int:
+    """Jacobian of several expressions: one row per expression, one column per variable."""
+    from diffcli.autograd import functional
+
+    nodes = [parse(text) for text in expressions]
+    values = parse_values(at)
+    used = list(dict.fromkeys(name for node in nodes for name in variables(node)))
+    names = bind(used, values, None)
+    inputs = _inputs(values, names)
+    outputs = [_as_function(node, names) for node in nodes]
+    blocks = functional.jacobian(lambda *xs: tuple(f(*xs) for f in outputs), inputs)
+    matrix = [[block.data for block in row] for row in blocks]
+    value = [f(*inputs).data for f in outputs]
+    doc = {"expression": expressions, "at": values, "value": value, "variables": names,
+           "jacobian": matrix, "check": None}
+    status = _checked(doc, check, lambda: _verify().check_jacobian(
+        nodes, values, matrix, rtol=rtol, atol=atol, timeout=check_timeout))
+    return max(status, emit(doc, json, strict, _draw_jacobian))
+
+
+def _draw_jacobian(doc: dict) -> None:
+    render.show_table(f"Jacobian at {_at_text(doc['at'])}", ["", *doc["variables"]],
+                      [[text, *row] for text, row in zip(doc["expression"], doc["jacobian"])],
+                      _check_notes(doc["check"]))
+
+
+def _as_function(node: Any, names: list[str]) -> Callable[..., Any]:
+    """The expression as a function of tensors, one per name, for the functional API."""
+
+    def evaluate(*xs: Any) -> Any:
+        from diffcli.expr import tape as tapes
+
+        return tapes.build(node, dict(zip(names, xs)), requires_grad=False).output
+
+    return evaluate
+
+
+def _inputs(values: dict[str, Any], names: list[str]) -> tuple:
+    from diffcli import tensor
+
+    return tuple(tensor(values[name]) for name in names)
+
+
+
+@command('diffcli check "x**3 + y**2" --grad x=3*x**2 --grad y=2*y --at x=2 --at y=3', "check")
+def check_claims(
+    expression: Expr,
+    grad: Annotated[
+        list[str],
+        typer.Option("--grad", help="A hand-derived partial: --grad x=FORMULA (repeatable).",
+                     show_default=False),
+    ],
+    at: At = None,
+    json: Json = False,
+    rtol: Rtol = 1e-7,
+    atol: Atol = 1e-9,
+    check_timeout: Timeout = 10.0,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> int:
+    """Verify hand-derived partial derivatives at the point and at random points of the domain.
+
+    Exit 1 when a component is wrong, naming it with the right value and sympy's formula.
+    """
+    node = parse(expression)
+    values = parse_values(at)
+    names = bind(variables(node), values, None)
+    claims = {}
+    for name, text in split_assignments(grad, "--grad"):
+        if name in claims:
+            raise BadInput(f"--grad gives '{name}' twice")
+        if name not in names:
+            raise BadInput(f"--grad {name}: '{name}' is not a variable of the expression")
+        claims[name] = parse(text)
+        stray = [v for v in variables(claims[name]) if v not in values]
+        if stray:
+            raise BadInput(f"--grad {name}: the formula uses {_names(stray)}, which has no value")
+    result = _verify().check_claims(node, values, claims, rtol=rtol, atol=atol,
+                                    timeout=check_timeout)
+    doc = {"expression": expression, "at": values, **result.to_json()}
+    return max(0 if result.ok else 1, emit(doc, json, strict, _draw_check))
+
+
+def _draw_check(doc: dict) -> None:
+    rows = [[c["wrt"], c["claimed"], c["claimed_value"], c["autograd"], str(c["symbolic"]),
+             "ok" if c["ok"] else "WRONG"] for c in doc["components"]]
+    render.show_table(f"{doc['expression']}  at {_at_text(doc['at'])}",
+                      ["wrt", "claimed", "claimed value", "autograd", "sympy", "verdict"], rows,
+                      [f"unchecked: {name}" for name in doc.get("unchecked", [])])
+
+
+@command('diffcli symbolic "sin(x)*exp(-y**2)" --wrt x --latex')
+def symbolic(
+    expression: Expr,
+    wrt: Wrt = None,
+    latex: Annotated[bool, typer.Option("--latex", help="Also give LaTeX.")] = False,
+    json: Json = False,
+    debug: Debug = False,
+) -> int:
+    """Sympy's derivative of the expression, as text (and LaTeX)."""
+    node = parse(expression)
+    names = variables(node)
+    unknown = [name for name in wrt or [] if name not in names]
+    if unknown:
+        raise BadInput(f"--wrt {_names(unknown)}: not a variable of the expression")
+    formulas = _verify().symbolic_derivatives(node, wrt or names)
+    doc: dict[str, Any] = {"expression": expression,
+                           "derivative": {name: str(f) for name, f in formulas.items()}}
+    if latex:
+        import sympy
+
+        doc["latex"] = {name: sympy.latex(f) for name, f in formulas.items()}
+    return emit(doc, json, False, _draw_symbolic)
+
+
+def _draw_symbolic(doc: dict) -> None:
+    rows = [(f"∂/∂{name}", formula) for name, formula in doc["derivative"].items()]
+    rows += [(f"LaTeX ∂/∂{name}", text) for name, text in doc.get("latex", {}).items()]
+    render.show(doc["expression"], rows)
+
+
+@command('diffcli graph "sin(x)*y + x" --at x=1 --at y=2 --format tree')
+def graph(
+    expression: Expr,
+    at: At = None,
+    format: Annotated[
+        str,
+        typer.Option("--format", help="tree (for people), dot (Graphviz) or json."),
+    ] = "tree",
+    json: Json = False,
+    debug: Debug = False,
+) -> int:
+    """The tape: one node per operation with its value and, after backward, its gradient.
+
+    With --at, the output runs backward (when it is a scalar) and every node shows
+    d output / d node, so the chain rule can be followed node by node.
+    """
+    if format not in ("tree", "dot", "json"):
+        raise BadInput(f"--format must be tree, dot or json, not {format!r}")
+    node = parse(expression)
+    values = parse_values(at) if at else None
+    if values is not None:
+        bind(variables(node), values, None)
+    nodes, edges = _graph(expression, node, values)
+    doc = {"expression": expression, "at": values, "nodes": nodes, "edges": edges}
+    if json or format == "json":
+        return emit(doc, True, False, _draw_graph)
+    if format == "dot":
+        render.write_lines([render.dot(nodes, edges)])
+        return 0
+    return emit(doc, False, False, _draw_graph)
+
+
+def _graph(text: str, root: Any, values: dict[str, Any] | None) -> tuple[list[dict], list[dict]]:
+    """Nodes and edges (input -> consumer) of the parse tree, with values and gradients.
+
+    A variable used twice is one node, as it is one leaf of the tape: its gradient is
+    the sum over the paths that reach it.
+    """
+    from diffcli.expr.tree import Var, postorder
+
+    tensors: dict[int, Any] = {}
+    if values is not None:
+        tape = _build(root, values)
+        tensors = {id(tree_node): t for tree_node, t in tape.tensors}
+        for t in tensors.values():
+            if t.requires_grad and not t.is_leaf:
+                t.retain_grad()
+        if tape.output.requires_grad and tape.output.data.size == 1:
+            tape.output.backward()
+    ids: dict[Any, int] = {}
+    nodes: list[dict] = []
+    edges: list[dict] = []
+    for tree_node in postorder(root):
+        key = ("var", tree_node.name) if isinstance(tree_node, Var) else id(tree_node)
+        if key not in ids:
+            ids[key] = len(nodes)
+            nodes.append(_graph_node(len(nodes), text, tree_node, tensors.get(id(tree_node))))
+        ids[id(tree_node)] = ids[key]
+        edges += [{"from": ids[id(child)], "to": ids[key]} for child in tree_node.children]
+    return nodes, edges
+
+
+def _graph_node(number: int, text: str, tree_node: Any, t: Any) -> dict:
+    from diffcli.expr.tree import Binary, Call, Num, Unary, Var
+
+    if isinstance(tree_node, Num):
+        op = "constant"
+    elif isinstance(tree_node, Var):
+        op = "variable"
+    elif isinstance(tree_node, (Unary, Binary)):
+        op = tree_node.op
+    else:
+        assert isinstance(tree_node, Call)
+        op = tree_node.name
+    start, end = tree_node.span
+    return {
+        "id": number,
+        "op": op,
+        "text": text[start:end],
+        "grad_fn": None if t is None else _grad_fn_name(t),
+        "value": None if t is None else t.data,
+        "grad": None if t is None or t.grad is None else t.grad.data,
+    }
+
+
+def _draw_graph(doc: dict) -> None:
+    nodes = doc["nodes"]
+    children: dict[int, list[int]] = {}
+    for edge in doc["edges"]:
+        children.setdefault(edge["to"], []).append(edge["from"])
+    labels = {n["id"]: render.node_label(n) for n in nodes}
+    title = doc["expression"] + (f"  at {_at_text(doc['at'])}" if doc["at"] else "")
+    render.show_tree(title, children, labels, nodes[-1]["id"])
+
+
+@command("diffcli gradcheck examples/hand_derived.py:WrongGradCube --at x=2 --at y=3 "
+         "--expr 'x**3 + y**2'")
+def gradcheck(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE.py:NAME",
+            help="Your Python file and the autograd.Function subclass (or function of "
+                 "diffcli ops) in it. The file is imported, so its code runs: only check "
+                 "files you trust.",
+            show_default=False,
+        ),
+    ],
+    at: At = None,
+    expr: Annotated[
+        str | None,
+        typer.Option("--expr", help="The formula the forward computes, for sympy's witness.",
+                     show_default=False),
+    ] = None,
+    order: Annotated[int, typer.Option("--order", min=1, max=2, help="2 checks second order too.")] = 1,
+    eps: Annotated[float, typer.Option("--eps", help="Finite-difference step.")] = 1e-6,
+    rtol: Rtol = 1e-3,
+    atol: Atol = 1e-5,
+    json: Json = False,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> int:
+    """Check a hand-written backward against finite differences of its forward (and sympy).
+
+    Runs YOUR code: FILE.py is imported as a module. The forward's parameters (after
+    ctx) take their values from --at. Exit 1 when an input's gradient is wrong, 2 when
+    the file or the name cannot be loaded.
+    """
+    fn, params = _load_user_function(target)
+    values = parse_values(at)
+    missing = [p for p in params if p not in values]
+    if missing:
+        raise BadInput(f"{target} takes {_names(params)}; no value for {_names(missing)}: "
+                       "pass " + " ".join(f"--at {p}=VALUE" for p in missing))
+    for name in values:
+        if name not in params:
+            render.warn(f"'{name}' is not a parameter of {target}; ignored")
+    node = parse(expr) if expr is not None else None
+    if node is not None:
+        stray = [v for v in variables(node) if v not in params]
+        if stray:
+            raise BadInput(f"--expr uses {_names(stray)}, which {target} does not take")
+    report = _verify().check_function(fn, params, {p: values[p] for p in params}, node,
+                                      order=order, eps=eps, rtol=rtol, atol=atol)
+    doc = {"target": target, "at": {p: values[p] for p in params}, **report.to_json()}
+    return max(0 if report.ok else 1, emit(doc, json, strict, _draw_gradcheck))
+
+
+def _load_user_function(target: str) -> tuple[Callable[..., Any], list[str]]:
+    """Import FILE.py and find NAME: a Function subclass (its apply) or a plain function."""
+    import importlib.util
+    import inspect
+    from pathlib import Path
+
+    from diffcli.autograd import Function
+
+    path_text, sep, name = target.rpartition(":")
+    if not sep or not path_text or not name:
+        raise BadInput(f"expected FILE.py:NAME, got {target!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise BadInput(f"cannot load {path_text}: no such file")
+    spec = importlib.util.spec_from_file_location(f"_diffcli_user_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise BadInput(f"cannot load {path_text}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as err:
+        where = _user_line(err, path)
+        raise BadInput(f"cannot load {path_text}: running it raised "
+                       f"{type(err).__name__}: {err}{where}") from None
+    found = getattr(module, name, None)
+    if isinstance(found, type) and issubclass(found, Function):
+        params = list(inspect.signature(found.forward).parameters)[1:]  # after ctx
+        return found.apply, params
+    if inspect.isfunction(found):
+        return found, list(inspect.signature(found).parameters)
+    candidates = [key for key, value in vars(module).items() if not key.startswith("_") and (
+        inspect.isfunction(value) and value.__module__ == module.__name__
+        or isinstance(value, type) and issubclass(value, Function) and value is not Function)]
+    what = "is not defined" if found is None else f"is a {type(found).__name__}"
+    raise BadInput(f"cannot load {target}: {name!r} {what}; it must be an autograd.Function "
+                   f"subclass or a function. {path_text} defines: {', '.join(candidates) or 'none'}")
+
+
+def _user_line(err: BaseException, path: Any) -> str:
+    import traceback as tb
+
+    frames = [f for f in tb.extract_tb(err.__traceback__) if f.filename == str(path)]
+    return f" (line {frames[-1].lineno})" if frames else ""
+
+
+def _draw_gradcheck(doc: dict) -> None:
+    rows = [[r["name"], r["analytical"], r["numerical"], r["symbolic"],
+             "ok" if r["ok"] else "WRONG"] for r in doc["inputs"]]
+    render.show_table(f"{doc['target']}  at {_at_text(doc['at'])}",
+                      ["input", "analytical", "numerical", "symbolic", "verdict"], rows,
+                      [f"error: {doc['error']}"] if doc.get("error") else [])

@@ -1,0 +1,182 @@
+"""Output: JSON for pipes (non-finite numbers as null) and rich tables for people.
+
+Rich is imported inside the functions that draw, so a `--json` run never loads it.
+Everything but results goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def error(message: str) -> None:
+    """One error line on stderr (expression errors bring their own caret form)."""
+    sys.stderr.write(message if message.startswith("error: ") else f"error: {message}")
+    sys.stderr.write("\n")
+
+
+def plain(doc: Any, path: str, nonfinite: list[str]) -> Any:
+    """`doc` with numpy values as Python lists/floats and inf/nan as None.
+
+    The dotted path of every non-finite number (e.g. "gradient.y[2]") is appended to
+    `nonfinite`, so the caller can warn about exactly that quantity.
+    """
+    if isinstance(doc, dict):
+        return {key: plain(value, _join(path, key), nonfinite) for key, value in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [plain(value, f"{path}[{i}]", nonfinite) for i, value in enumerate(doc)]
+    if isinstance(doc, np.ndarray):
+        if doc.dtype.kind == "f" and not np.isfinite(doc).all():
+            return plain(doc.tolist(), path, nonfinite)
+        return doc.tolist()
+    if isinstance(doc, np.generic):
+        doc = doc.item()
+    if isinstance(doc, float) and not math.isfinite(doc):
+        nonfinite.append(f"{path} ({doc})")
+        return None
+    return doc
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def dumps(doc: dict) -> str:
+    """One compact JSON line; the document must already be plain."""
+    return json.dumps(doc, separators=(", ", ": "), allow_nan=False)
+
+
+def write_lines(lines: Iterable[str]) -> None:
+    """Results to stdout, one per line."""
+    out = sys.stdout
+    for line in lines:
+        out.write(line)
+        out.write("\n")
+    out.flush()
+
+
+# ---- for people ------------------------------------------------------------------------
+# Cells are rich Text, never markup: "[1, 2]" is a vector, not a style tag.
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console; rich itself honours NO_COLOR and drops styles when not a terminal."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def number(value: Any) -> str:
+    """A number or nested list as people read it: 12 rather than 12.0, 12 significant digits."""
+    if value is None:
+        return "-"
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list):
+        return "[" + ", ".join(number(item) for item in value) + "]"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.12g}"
+
+
+def _text(value: Any) -> Any:
+    from rich.text import Text
+
+    return Text(value if isinstance(value, str) else number(value))
+
+
+def show(title: str, rows: list[tuple[str, Any]], notes: Iterable[str] = ()) -> None:
+    """A two-column table (quantity, value) under a title, then a line per note."""
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in rows:
+        table.add_row(_text(name), _text(value))
+    out = console()
+    out.print(_text(title))
+    out.print(table)
+    for note in notes:
+        out.print(_text(note))
+
+
+def show_table(title: str, columns: list[str], rows: list[list[Any]],
+               notes: Iterable[str] = ()) -> None:
+    """A table with a header row (matrices, batches, per-input verdicts)."""
+    from rich.table import Table
+
+    table = Table()
+    for column in columns:
+        table.add_column(_text(column))
+    for row in rows:
+        table.add_row(*(_text(cell) for cell in row))
+    out = console()
+    out.print(_text(title))
+    out.print(table)
+    for note in notes:
+        out.print(_text(note))
+
+
+def node_label(node: dict, sep: str = "  ") -> str:
+    """One graph node: what it computes, where in the text, its value and gradient."""
+    parts = [node["op"] if node["op"] in ("constant", "variable") else f"[{node['op']}]",
+             node["text"]]
+    if node["grad_fn"]:
+        parts.append(f"({node['grad_fn']})")
+    if node["value"] is not None:
+        parts.append(f"value={number(node['value'])}")
+    if node["grad"] is not None:
+        parts.append(f"grad={number(node['grad'])}")
+    return sep.join(parts)
+
+
+def dot(nodes: list[dict], edges: list[dict]) -> str:
+    """Graphviz DOT: one box per node, arrows from inputs to the operation that uses them."""
+    lines = ["digraph tape {", "  rankdir=BT;", '  node [shape=box, fontname="monospace"];']
+    for node in nodes:
+        label = node_label(node, "\n").replace("\\", "\\\\").replace('"', '\\"')
+        label = label.replace("\n", "\\n")
+        lines.append(f'  n{node["id"]} [label="{label}"];')
+    lines += [f'  n{edge["from"]} -> n{edge["to"]};' for edge in edges]
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def show_tree(title: str, children: dict[int, list[int]], labels: dict[int, str],
+              root: int) -> None:
+    """The graph as a rich tree, from the output down to the leaves."""
+    from rich.tree import Tree
+
+    tree = Tree(_text(labels[root]))
+    stack = [(root, tree)]
+    while stack:
+        node, branch = stack.pop()
+        for child in children.get(node, []):
+            stack.append((child, branch.add(_text(labels[child]))))
+    out = console()
+    out.print(_text(title))
+    out.print(tree)
+
+
+def progress(total: int, description: str) -> Iterable[int]:
+    """range(total), drawn as a transient progress bar on stderr for long batches on a terminal."""
+    if total < 1000 or not sys.stderr.isatty():
+        return range(total)
+    from rich.progress import track
+
+    return track(range(total), description=description, console=console(stderr=True),
+                 transient=True)
