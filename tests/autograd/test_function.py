@@ -10,14 +10,16 @@ from diffcli import autograd
 
 
 class Line(autograd.Function):
+    """w * x + b; saves only what its backward reads (b's gradient needs no value)."""
+
     @staticmethod
     def forward(ctx, w, x, b):
-        ctx.save_for_backward(w, x, b)
+        ctx.save_for_backward(w, x)
         return w * x + b
 
     @staticmethod
     def backward(ctx, grad_out):
-        w, x, b = ctx.saved_tensors
+        w, x = ctx.saved_tensors
         return grad_out * x, grad_out * w, grad_out
 
 
