@@ -282,3 +282,31 @@ def test_without_detect_anomaly_nan_gradients_pass_silently():
     x = leaf(0.0)
     (dc.sqrt(x) * 0.0).backward()
     assert np.isnan(x.grad.data[0])
+
+
+def test_detect_anomaly_names_a_user_function():
+    class Explode(autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * float("nan")
+
+    x = leaf(1.0)
+    with autograd.detect_anomaly(), pytest.raises(RuntimeError, match="ExplodeBackward"):
+        Explode.apply(x).backward()
+
+
+def test_grad_of_non_scalar_output_without_grad_outputs_raises():
+    x = leaf(1.0, 2.0)
+    msg = "grad can be implicitly created only for scalar outputs"
+    with pytest.raises(RuntimeError, match=msg):
+        autograd.grad(x * x, [x])
+
+
+def test_grad_of_several_outputs_sums_their_contributions():
+    x = leaf(2.0)
+    (g,) = autograd.grad([x * 3, x * x], [x])
+    np.testing.assert_allclose(g.data, [3.0 + 4.0])

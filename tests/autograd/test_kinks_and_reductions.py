@@ -149,3 +149,9 @@ def test_mean_gradient_is_one_over_count():
 
 def test_norm_gradient_is_the_unit_vector():
     np.testing.assert_allclose(grad_at(dc.norm, [3.0, 4.0]), [0.6, 0.8])
+
+
+def test_max_with_dim_result_has_values_and_indices_fields():
+    result = dc.max(dc.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=1)
+    np.testing.assert_array_equal(result.values.data, [4.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(result.indices.data), [1, 0])

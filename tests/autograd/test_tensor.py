@@ -291,3 +291,55 @@ def test_inplace_on_value_not_saved_is_fine():
     a.add_(1.0)
     b.sum().backward()
     np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
+
+
+def test_tensor_copies_numpy_input_like_torch_tensor():
+    arr = np.array([1.0, 2.0])
+    t = dc.tensor(arr)
+    arr[0] = 99.0
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+
+
+def test_repr_of_zero_dim_and_matrix_tensors_reads_like_pytorch():
+    x = dc.tensor(2.0, requires_grad=True)
+    assert repr(x * 3) == "tensor(6., grad_fn=<MulBackward>)"
+    assert repr(dc.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+    assert repr(dc.tensor([0.5, 1.25])) == "tensor([0.5000, 1.2500])"
+
+
+def test_hook_sees_the_total_gradient_once_when_a_tensor_is_used_twice():
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    (x * 3 + x * x).sum().backward()
+    assert seen == [[5.0, 7.0]]  # 3 + 2x
+
+
+def test_user_set_grad_is_accumulated_onto():
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = dc.tensor([10.0, 10.0])
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [12.0, 14.0])
+
+
+def test_creation_helpers_match_their_pytorch_namesakes():
+    np.testing.assert_array_equal(dc.zeros(2, 3).data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(dc.ones(2).data, [1.0, 1.0])
+    base = dc.tensor([[1.0, 2.0]])
+    np.testing.assert_array_equal(dc.zeros_like(base).data, [[0.0, 0.0]])
+    np.testing.assert_array_equal(dc.ones_like(base).data, [[1.0, 1.0]])
+    np.testing.assert_array_equal(dc.full((2,), 7.0).data, [7.0, 7.0])
+    np.testing.assert_array_equal(dc.eye(2).data, [[1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(dc.arange(0, 1, 0.25).data, [0.0, 0.25, 0.5, 0.75])
+    np.testing.assert_allclose(dc.linspace(0, 1, 5).data, [0.0, 0.25, 0.5, 0.75, 1.0])
+    assert dc.zeros(2, requires_grad=True).requires_grad
+
+
+def test_manual_seed_makes_rand_and_randn_reproducible():
+    dc.manual_seed(7)
+    first = (dc.rand(3).tolist(), dc.randn(2, 2).tolist())
+    dc.manual_seed(7)
+    second = (dc.rand(3).tolist(), dc.randn(2, 2).tolist())
+    assert first == second
+    assert all(0.0 <= v < 1.0 for v in first[0])
+    assert dc.randn(2, 2).shape == (2, 2)
