@@ -8,10 +8,10 @@ so the three engines run literally the same code.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -42,9 +42,8 @@ def torch_or_none() -> ModuleType | None:
 
 
 def diffcli() -> ModuleType:
-    import diffcli.autograd.functional  # noqa: F401  (makes dc.autograd.functional reachable)
-
     import diffcli as dc
+    import diffcli.autograd.functional  # noqa: F401  (makes dc.autograd.functional reachable)
 
     return dc
 
@@ -208,19 +207,38 @@ def bench_nth(max_order: int = 8, repeats: int = 5) -> list[Row]:
 def chain_run(engine: str, ops: int) -> dict[str, float]:
     """Build and run backward on a chain of `ops` ops; runs in its own process.
 
-    Peak memory is the growth of the process's maximum resident set over the run, so
-    it counts the graph, the gradients and everything the engine allocates for them.
+    Peak memory is how far the resident set rose above where it stood before the build,
+    so it counts the graph, the gradients and everything the engine allocates for them.
     """
     lib = _lib(engine)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gc.collect()
+    base = _reset_peak_rss()
     start = perf_counter()
     leaf, out = scalar_graph(lib, ops // OPS_PER_STEP)
     built = perf_counter()
     out.backward()
     done = perf_counter()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base  # KiB on Linux
     return {"forward_s": built - start, "backward_s": done - built,
-            "peak_bytes": 1024.0 * peak_kib, "grad": _item(leaf.grad)}
+            "peak_bytes": _proc_status_bytes("VmHWM") - base, "grad": _item(leaf.grad)}
+
+
+def _reset_peak_rss() -> int:
+    """Reset the kernel's high-water mark to the current resident set, and return it.
+
+    Linux only. Without the reset, transient memory used by imports would hide any
+    growth below it.
+    """
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    return _proc_status_bytes("VmRSS")
+
+
+def _proc_status_bytes(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return 1024 * int(line.split()[1])  # the kernel reports kB
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def chain_in_subprocess(engine: str, ops: int) -> dict[str, float]:
