@@ -59,8 +59,16 @@ Check = Annotated[
         show_default=False,
     ),
 ]
-Rtol = Annotated[float, typer.Option("--rtol", help="Relative tolerance of the checks.")]
-Atol = Annotated[float, typer.Option("--atol", help="Absolute tolerance of the checks.")]
+Rtol = Annotated[
+    float | None,
+    typer.Option("--rtol", help="Relative tolerance of the checks [default: the verifier's].",
+                 show_default=False),
+]
+Atol = Annotated[
+    float | None,
+    typer.Option("--atol", help="Absolute tolerance of the checks [default: the verifier's].",
+                 show_default=False),
+]
 Timeout = Annotated[
     float, typer.Option("--check-timeout", help="Seconds allowed for the symbolic side.")
 ]
@@ -267,8 +275,8 @@ def grad(
     points: PointsFile = None,
     json: Json = False,
     check: Check = None,
-    rtol: Rtol = 1e-7,
-    atol: Atol = 1e-9,
+    rtol: Rtol = None,
+    atol: Atol = None,
     check_timeout: Timeout = 10.0,
     strict: Strict = False,
     debug: Debug = False,
@@ -283,7 +291,7 @@ def grad(
     value, gradient = _gradient(node, values, targets)
     doc = {"expression": expression, "at": values, "value": value, "gradient": gradient, "check": None}
     status = _checked(doc, check, lambda: _verify().check_gradient(
-        node, values, gradient, rtol=rtol, atol=atol, timeout=check_timeout))
+        node, values, gradient, targets, **_tolerances(rtol, atol), timeout=check_timeout))
     return max(status, emit(doc, json, strict, _draw_grad))
 
 
@@ -300,6 +308,11 @@ def _checked(doc: dict, enabled: bool | None, run: Callable[[], Any]) -> int:
     outcome = run()
     doc["check"] = outcome.to_json()
     return 0 if outcome.agree else 1
+
+
+def _tolerances(rtol: float | None, atol: float | None) -> dict[str, float]:
+    """Only the tolerances the user set, so the verifier's own defaults hold otherwise."""
+    return {key: value for key, value in (("rtol", rtol), ("atol", atol)) if value is not None}
 
 
 def _check_notes(check: dict | None) -> list[str]:
@@ -372,10 +385,12 @@ def _ones_like(t: Any) -> Any:
     return ones_like(t)
 
 
-def _build(node: Any, values: dict[str, Any]) -> Any:
+def _build(node: Any, values: dict[str, Any], text: str | None = None,
+           requires_grad: bool = True) -> Any:
+    """The expression's tape; `text` lets anomaly errors quote the subexpression."""
     from diffcli.expr import tape as tapes
 
-    return tapes.build(node, values)
+    return tapes.build(node, values, requires_grad=requires_grad, text=text)
 
 
 # ---- batches -----------------------------------------------------------------------------
@@ -556,7 +571,7 @@ def backward(
     node = parse(expression)
     values = parse_values(at)
     targets = bind(variables(node), values, None)
-    tape = _build(node, values)
+    tape = _build(node, values, expression)
     output = tape.output
     seed = None if grad_output is None else tensor(parse_value(grad_output))
     for done in range(repeat):
@@ -617,8 +632,8 @@ def derivative(
     order: Annotated[int, typer.Option("--order", min=1, help="Repeat a single --wrt N times.")] = 1,
     json: Json = False,
     check: Check = None,
-    rtol: Rtol = 1e-7,
-    atol: Atol = 1e-9,
+    rtol: Rtol = None,
+    atol: Atol = None,
     check_timeout: Timeout = 10.0,
     strict: Strict = False,
     debug: Debug = False,
@@ -631,28 +646,13 @@ def derivative(
     node = parse(expression)
     values = parse_values(at)
     bind(variables(node), values, sequence)
-    for name in dict.fromkeys(sequence):
-        if _is_vector(values[name]) and len(sequence) > 1:
-            raise BadInput(f"'{name}' is a vector: a derivative of order {len(sequence)} needs "
-                           "scalar variables (see `diffcli hessian`)")
-    tape = _build(node, values)
-    result = tape.output
-    if result.data.size != 1:
-        raise BadInput(f"derivative needs a scalar expression, but this one has shape "
-                       f"{result.data.shape}: reduce it (sum, mean, norm, dot)")
-    for name in sequence:
-        result = _differentiate(result, tape, values, [name], create_graph=True)[name]
-    doc = {"expression": expression, "at": values, "value": tape.output.data, "wrt": sequence,
-           "derivative": result.data, "check": None}
+    value = _build(node, values, expression, requires_grad=False).output.data
+    result = _verify().nested_derivative(node, values, sequence)
+    doc = {"expression": expression, "at": values, "value": value, "wrt": sequence,
+           "derivative": result, "check": None}
     status = _checked(doc, check, lambda: _verify().check_derivative(
-        node, values, sequence, result.data, rtol=rtol, atol=atol, timeout=check_timeout))
+        node, values, sequence, result, **_tolerances(rtol, atol), timeout=check_timeout))
     return max(status, emit(doc, json, strict, _draw_derivative))
-
-
-def _is_vector(value: Any) -> bool:
-    import numpy as np
-
-    return np.ndim(value) > 0
 
 
 def _draw_derivative(doc: dict) -> None:
@@ -669,25 +669,23 @@ def hessian(
     at: At = None,
     json: Json = False,
     check: Check = None,
-    rtol: Rtol = 1e-7,
-    atol: Atol = 1e-9,
+    rtol: Rtol = None,
+    atol: Atol = None,
     check_timeout: Timeout = 10.0,
     strict: Strict = False,
     debug: Debug = False,
 ) -> int:
-    """Hessian of a scalar expression (the engine's functional.hessian)."""
-    from diffcli.autograd import functional
-
+    """Hessian of a scalar expression: nested grad(create_graph=True) for each pair."""
     node = parse(expression)
     values = parse_values(at)
     names = bind(variables(node), values, None)
     value, gradient = _gradient(node, values, names)
-    blocks = functional.hessian(_as_function(node, names), _inputs(values, names))
-    matrix = [[block.data for block in row] for row in blocks]
+    nested = _verify().nested_derivative
+    matrix = [[nested(node, values, (a, b)) for b in names] for a in names]
     doc = {"expression": expression, "at": values, "value": value, "variables": names,
            "gradient": gradient, "hessian": matrix, "check": None}
     status = _checked(doc, check, lambda: _verify().check_hessian(
-        node, values, matrix, rtol=rtol, atol=atol, timeout=check_timeout))
+        node, values, matrix, names, **_tolerances(rtol, atol), timeout=check_timeout))
     return max(status, emit(doc, json, strict, _draw_hessian))
 
 
@@ -708,28 +706,25 @@ def jacobian(
     at: At = None,
     json: Json = False,
     check: Check = None,
-    rtol: Rtol = 1e-7,
-    atol: Atol = 1e-9,
+    rtol: Rtol = None,
+    atol: Atol = None,
     check_timeout: Timeout = 10.0,
     strict: Strict = False,
     debug: Debug = False,
 ) -> int:
     """Jacobian of several expressions: one row per expression, one column per variable."""
-    from diffcli.autograd import functional
-
     nodes = [parse(text) for text in expressions]
     values = parse_values(at)
     used = list(dict.fromkeys(name for node in nodes for name in variables(node)))
     names = bind(used, values, None)
-    inputs = _inputs(values, names)
-    outputs = [_as_function(node, names) for node in nodes]
-    blocks = functional.jacobian(lambda *xs: tuple(f(*xs) for f in outputs), inputs)
-    matrix = [[block.data for block in row] for row in blocks]
-    value = [f(*inputs).data for f in outputs]
+    nested = _verify().nested_derivative
+    matrix = [[nested(node, values, (name,)) for name in names] for node in nodes]
+    value = [_build(node, values, text, requires_grad=False).output.data
+             for node, text in zip(nodes, expressions)]
     doc = {"expression": expressions, "at": values, "value": value, "variables": names,
            "jacobian": matrix, "check": None}
     status = _checked(doc, check, lambda: _verify().check_jacobian(
-        nodes, values, matrix, rtol=rtol, atol=atol, timeout=check_timeout))
+        nodes, values, matrix, names, **_tolerances(rtol, atol), timeout=check_timeout))
     return max(status, emit(doc, json, strict, _draw_jacobian))
 
 
@@ -737,23 +732,6 @@ def _draw_jacobian(doc: dict) -> None:
     render.show_table(f"Jacobian at {_at_text(doc['at'])}", ["", *doc["variables"]],
                       [[text, *row] for text, row in zip(doc["expression"], doc["jacobian"])],
                       _check_notes(doc["check"]))
-
-
-def _as_function(node: Any, names: list[str]) -> Callable[..., Any]:
-    """The expression as a function of tensors, one per name, for the functional API."""
-
-    def evaluate(*xs: Any) -> Any:
-        from diffcli.expr import tape as tapes
-
-        return tapes.build(node, dict(zip(names, xs)), requires_grad=False).output
-
-    return evaluate
-
-
-def _inputs(values: dict[str, Any], names: list[str]) -> tuple:
-    from diffcli import tensor
-
-    return tuple(tensor(values[name]) for name in names)
 
 
 
@@ -767,8 +745,8 @@ def check_claims(
     ],
     at: At = None,
     json: Json = False,
-    rtol: Rtol = 1e-7,
-    atol: Atol = 1e-9,
+    rtol: Rtol = None,
+    atol: Atol = None,
     check_timeout: Timeout = 10.0,
     strict: Strict = False,
     debug: Debug = False,
@@ -790,7 +768,7 @@ def check_claims(
         stray = [v for v in variables(claims[name]) if v not in values]
         if stray:
             raise BadInput(f"--grad {name}: the formula uses {_names(stray)}, which has no value")
-    result = _verify().check_claims(node, values, claims, rtol=rtol, atol=atol,
+    result = _verify().check_claims(node, claims, values, **_tolerances(rtol, atol),
                                     timeout=check_timeout)
     doc = {"expression": expression, "at": values, **result.to_json()}
     return max(0 if result.ok else 1, emit(doc, json, strict, _draw_check))
@@ -876,7 +854,7 @@ def _graph(text: str, root: Any, values: dict[str, Any] | None) -> tuple[list[di
 
     tensors: dict[int, Any] = {}
     if values is not None:
-        tape = _build(root, values)
+        tape = _build(root, values, text)
         tensors = {id(tree_node): t for tree_node, t in tape.tensors}
         for t in tensors.values():
             if t.requires_grad and not t.is_leaf:
@@ -950,8 +928,8 @@ def gradcheck(
     ] = None,
     order: Annotated[int, typer.Option("--order", min=1, max=2, help="2 checks second order too.")] = 1,
     eps: Annotated[float, typer.Option("--eps", help="Finite-difference step.")] = 1e-6,
-    rtol: Rtol = 1e-3,
-    atol: Atol = 1e-5,
+    rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance, as gradcheck's.")] = 1e-3,
+    atol: Annotated[float, typer.Option("--atol", help="Absolute tolerance, as gradcheck's.")] = 1e-5,
     json: Json = False,
     strict: Strict = False,
     debug: Debug = False,
@@ -976,10 +954,88 @@ def gradcheck(
         stray = [v for v in variables(node) if v not in params]
         if stray:
             raise BadInput(f"--expr uses {_names(stray)}, which {target} does not take")
-    report = _verify().check_function(fn, params, {p: values[p] for p in params}, node,
-                                      order=order, eps=eps, rtol=rtol, atol=atol)
-    doc = {"target": target, "at": {p: values[p] for p in params}, **report.to_json()}
-    return max(0 if report.ok else 1, emit(doc, json, strict, _draw_gradcheck))
+    point = {p: values[p] for p in params}
+    report = _check_function(target, fn, params, point, node, order, eps, rtol, atol)
+    doc = {"target": target, "at": point, **report}
+    return max(0 if report["ok"] else 1, emit(doc, json, strict, _draw_gradcheck))
+
+
+def _check_function(target: str, fn: Callable[..., Any], params: list[str], point: dict[str, Any],
+                    node: Any, order: int, eps: float, rtol: float, atol: float) -> dict:
+    """Per input: the user's backward (analytical) against central differences of the
+    forward (numerical) and sympy (with --expr), by the engine's gradcheck pieces."""
+    import numpy as np
+
+    from diffcli import Tensor, tensor
+    from diffcli.autograd.gradcheck import analytical_jacobian, numerical_jacobian
+
+    inputs = tuple(tensor(np.array(point[p], dtype=float), requires_grad=True) for p in params)
+    try:
+        output = fn(*inputs)
+    except Exception as err:
+        raise BadInput(f"{target}: the forward raised {type(err).__name__}: {err}") from None
+    if not isinstance(output, Tensor):
+        raise BadInput(f"{target}: the forward returned {type(output).__name__}, not a Tensor")
+    symbolic = _symbolic_gradient(node, point, params) if node is not None else None
+    orders = [(fn, symbolic)] if order == 1 else [(fn, symbolic), (_gradient_of(fn), None)]
+    rows = [{"name": p, "ok": True} for p in params]
+    error = None
+    for level, (f, truth) in enumerate(orders):
+        key = "" if level == 0 else "_2"
+        for i, (row, x) in enumerate(zip(rows, inputs)):
+            numerical = numerical_jacobian(f, inputs, i, eps)
+            try:
+                analytical = analytical_jacobian(f, inputs, i) if error is None else None
+            except Exception as err:  # the user's backward: whatever it raises is its fault
+                error, analytical = _backward_error(err, params), None
+            shape = x.data.shape if output.data.size == 1 else output.data.shape + x.data.shape
+            row["analytical" + key] = None if analytical is None else _jacobian(analytical, shape)
+            row["numerical" + key] = _jacobian(numerical, shape)
+            row["symbolic" + key] = None if truth is None else truth[row["name"]]
+            row["ok"] = row["ok"] and analytical is not None and all(
+                np.allclose(a, n, rtol=rtol, atol=atol) for a, n in zip(analytical, numerical)
+            ) and (truth is None or np.allclose(row["analytical" + key], truth[row["name"]],
+                                                rtol=rtol, atol=atol))
+    return {"ok": all(row["ok"] for row in rows), "inputs": rows, "error": error}
+
+
+def _jacobian(blocks: list[Any], shape: tuple[int, ...]) -> Any:
+    """One block per output, reshaped to output shape + input shape (the gradient's shape
+    for a scalar output)."""
+    import numpy as np
+
+    if len(blocks) == 1:
+        return blocks[0].reshape(shape)
+    return [block.item() if block.size == 1 else np.asarray(block).reshape(-1) for block in blocks]
+
+
+def _gradient_of(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """x -> the user's gradient of fn at x, differentiable again (for --order 2)."""
+    from diffcli import autograd
+
+    def first(*xs: Any) -> tuple:
+        return autograd.grad(fn(*xs), xs, create_graph=True, materialize_grads=True)
+
+    return first
+
+
+def _backward_error(err: Exception, params: list[str]) -> str:
+    """The engine's message about a hand-written backward, in the user's terms."""
+    message = str(err)
+    count = re.search(r"incorrect number of gradients \(expected (\d+), got (\d+)\)", message)
+    if count:
+        expected, got = count.groups()
+        return (f"backward returned {got} gradient{'s' if got != '1' else ''} but forward takes "
+                f"{expected} inputs ({', '.join(params)}): return one gradient per input, in "
+                "the order of forward's parameters (None for one that needs no gradient)")
+    shape = re.search(r"invalid gradient at index (\d+) - got \[(.*?)\] but expected shape "
+                      r"compatible with \[(.*?)\]", message)
+    if shape:
+        index, got, expected = int(shape.group(1)), shape.group(2), shape.group(3)
+        return (f"backward's gradient for '{params[index]}' (input {index + 1}) has shape "
+                f"[{got}], but {params[index]} has shape [{expected}]: each gradient must "
+                "have the shape of its input")
+    return f"backward raised {type(err).__name__}: {message}"
 
 
 def _load_user_function(target: str) -> tuple[Callable[..., Any], list[str]]:
@@ -1028,8 +1084,15 @@ def _user_line(err: BaseException, path: Any) -> str:
 
 
 def _draw_gradcheck(doc: dict) -> None:
+    second = "analytical_2" in doc["inputs"][0] if doc["inputs"] else False
+    columns = ["input", "analytical", "numerical", "symbolic"]
+    columns += ["2nd analytical", "2nd numerical"] if second else []
     rows = [[r["name"], r["analytical"], r["numerical"], r["symbolic"],
+             *([r["analytical_2"], r["numerical_2"]] if second else []),
              "ok" if r["ok"] else "WRONG"] for r in doc["inputs"]]
-    render.show_table(f"{doc['target']}  at {_at_text(doc['at'])}",
-                      ["input", "analytical", "numerical", "symbolic", "verdict"], rows,
+    render.show_table(f"{doc['target']}  at {_at_text(doc['at'])}", [*columns, "verdict"], rows,
                       [f"error: {doc['error']}"] if doc.get("error") else [])
+
+
+def _symbolic_gradient(node: Any, point: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return _verify().symbolic_gradient(node, point, names)
