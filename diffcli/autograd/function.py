@@ -132,15 +132,13 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
 class BackwardNode(Node):
     """The context of one Function application (``ctx``) and its node in the graph."""
 
-    __slots__ = ("_edges", "needs_input_grad", "_saved", "_saved_versions")
+    __slots__ = ("_edges", "needs_input_grad", "_saved_versions", "_inputs")
     _function: type[Function]
+    _saved: tuple | None = None
     _materialize_grads = True
     _non_differentiable: tuple = ()
     _saved_outputs: dict | None = None
     _freed = False
-
-    def __init__(self) -> None:
-        self._saved = None
 
     # -- the ctx API ---------------------------------------------------------------------
     def save_for_backward(self, *tensors: Tensor | None) -> None:
@@ -245,8 +243,7 @@ class Function:
         super().__init_subclass__(**kwargs)
         name = cls.__name__ + "Backward"
         cls._node_class = type(name, (BackwardNode,), {"_function": cls})
-        # When nothing is recorded, forward gets a context that keeps nothing.
-        cls._unrecorded_class = type(name, (cls._node_class,), {"save_for_backward": _keep_nothing})
+        cls._unrecorded_class = type(name, (_Unrecorded, cls._node_class), {"__slots__": ()})
 
     @staticmethod
     def forward(ctx: BackwardNode, *args: Any) -> Any:
@@ -258,54 +255,79 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
         if state.grad_enabled:
-            record = True in needs
-            ctx = cls._node_class() if record else cls._unrecorded_class()
-            ctx.needs_input_grad = needs
+            needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
+            if True in needs:
+                return _apply_recorded(cls, args, needs)
+            ctx = cls._unrecorded_class()
+            ctx._inputs = args
             state.grad_enabled = False
             try:
                 raw = cls.forward(ctx, *args)
             finally:
                 state.grad_enabled = True
         else:
-            record = False
             ctx = cls._unrecorded_class()
-            ctx.needs_input_grad = needs
+            ctx._inputs = args
             raw = cls.forward(ctx, *args)
-        if type(raw) is not tuple:
-            out = _as_output(raw, args)
-            if record:
-                ctx._edges = tuple([_edge_to(a) if need else None for a, need in zip(args, needs)])
-                ctx._output_shapes = (out.data.shape,)
-                if not ctx._non_differentiable:
-                    out._requires_grad = True
-                    out.grad_fn = ctx
-                if ctx._saved is not None:
-                    ctx._store_saved_outputs((out,))
-            return out
-        outputs = tuple([_as_output(o, args) for o in raw])
-        if record:
-            ctx._edges = tuple([_edge_to(a) if need else None for a, need in zip(args, needs)])
-            ctx._output_shapes = tuple([o.data.shape for o in outputs])
-            non_differentiable = ctx._non_differentiable
-            for nr, out in enumerate(outputs):
-                if non_differentiable and any(out is t for t in non_differentiable):
-                    continue
-                out._requires_grad = True
-                out.grad_fn = ctx
-                out._output_nr = nr
-            if ctx._saved is not None:
-                ctx._store_saved_outputs(outputs)
-        return outputs
+        if type(raw) is tuple:
+            return tuple([_as_output(o, args) for o in raw])
+        return _as_output(raw, args)
 
 
-def _keep_nothing(ctx: BackwardNode, *tensors: Tensor | None) -> None:
-    """save_for_backward of a context that will never run backward."""
+def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -> Any:
+    """Run forward with recording off and make its outputs the children of a new node."""
+    ctx = cls._node_class()
+    ctx.needs_input_grad = needs
+    state.grad_enabled = False
+    try:
+        raw = cls.forward(ctx, *args)
+    finally:
+        state.grad_enabled = True
+    ctx._edges = tuple([_edge_to(a) if need else None for a, need in zip(args, needs)])
+    if type(raw) is not tuple:
+        out = _as_output(raw, args)
+        ctx._output_shapes = (out.data.shape,)
+        if not ctx._non_differentiable:
+            out._requires_grad = True
+            out.grad_fn = ctx
+        if ctx._saved is not None:
+            ctx._store_saved_outputs((out,))
+        return out
+    outputs = tuple([_as_output(o, args) for o in raw])
+    ctx._output_shapes = tuple([o.data.shape for o in outputs])
+    non_differentiable = ctx._non_differentiable
+    for nr, out in enumerate(outputs):
+        if non_differentiable and any(out is t for t in non_differentiable):
+            continue
+        out._requires_grad = True
+        out.grad_fn = ctx
+        out._output_nr = nr
+    if ctx._saved is not None:
+        ctx._store_saved_outputs(outputs)
+    return outputs
+
+
+class _Unrecorded:
+    """Mixin for the context of an application that records nothing: it keeps nothing,
+    and works out ``needs_input_grad`` only if asked."""
+
+    __slots__ = ()
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        pass
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple([type(a) is Tensor and a._requires_grad for a in self._inputs])
 
 
 def _as_output(value: Any, inputs: tuple) -> Tensor:
     """A fresh tensor for one forward result; an input returned as is gets a new wrapper."""
+    if type(value) is np.ndarray or type(value) is np.float64:
+        # A 0-d result stays a numpy scalar: converting it back to an array costs more
+        # than the arithmetic. In-place operations rebind such data instead of writing it.
+        return _make(value)
     if type(value) is Tensor:
         if value.grad_fn is None and not value._requires_grad:
             for a in inputs:
@@ -313,7 +335,7 @@ def _as_output(value: Any, inputs: tuple) -> Tensor:
                     return _make(value.data)
             return value
         return _make(value.data)
-    return _make(value if type(value) is np.ndarray else np.asarray(value))
+    return _make(np.asarray(value))
 
 
 def _edge_to(t: Tensor) -> tuple[Node, int]:

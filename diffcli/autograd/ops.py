@@ -13,7 +13,7 @@ import builtins
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -513,12 +513,19 @@ def amin(x: Operand, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Amax.apply(_tensor(x), dim, keepdim, False)
 
 
+class ValuesIndices(NamedTuple):
+    """What max/min along a dim return, like PyTorch's ``torch.return_types.max``."""
+
+    values: Tensor
+    indices: Tensor
+
+
 def _extremum(x: Operand, dim: Any, keepdim: bool, largest: bool) -> Any:
     if type(dim) is Tensor:
         return (maximum if largest else minimum)(x, dim)
     if dim is None:
         return Amax.apply(_tensor(x), None, False, largest)
-    return MaxDim.apply(_tensor(x), dim, keepdim, largest)
+    return ValuesIndices(*MaxDim.apply(_tensor(x), dim, keepdim, largest))
 
 
 def max(x: Operand, dim: Any = None, keepdim: bool = False) -> Any:
@@ -783,7 +790,10 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
         )
     self._version += 1
     if not recording:
-        self.data[...] = result.data
+        if type(self.data) is np.ndarray:
+            self.data[...] = result.data
+        else:
+            self.data = np.asarray(result.data)
         return self
     self.data = result.data
     self._requires_grad = True

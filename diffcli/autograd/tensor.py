@@ -233,7 +233,7 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
-        return self.data
+        return np.asarray(self.data)
 
     def tolist(self) -> Any:
         return self.data.tolist()
@@ -251,7 +251,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", precision=4, suppress_small=False
+            np.asarray(self.data), separator=", ", prefix="tensor(", formatter=_formatter(self.data)
         )
         extras = []
         if self.data.dtype != np.float64 and self.data.dtype.kind != "b":
@@ -261,6 +261,22 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _formatter(data: Any) -> dict[str, Callable]:
+    """PyTorch's choice: ``12.`` for whole numbers, 4 decimals, or 4-digit scientific."""
+    array = np.asarray(data)
+    if array.dtype.kind != "f":
+        return {}
+    finite = np.abs(array[np.isfinite(array)])
+    if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
+        return {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+    nonzero = finite[finite != 0]
+    if nonzero.size and (
+        nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8 or nonzero.min() < 1e-4
+    ):
+        return {"float_kind": lambda v: f"{v:.4e}"}
+    return {"float_kind": lambda v: f"{v:.4f}"}
 
 
 _new = object.__new__
