@@ -118,3 +118,19 @@ def test_grad_mode_is_per_thread():
         "main_result_requires_grad": True,
     }
     assert other == {"enabled": True}  # a new thread starts with grad enabled
+
+
+def test_no_grad_and_enable_grad_work_as_bare_decorators():
+    x = dc.tensor([1.0], requires_grad=True)
+
+    @dc.no_grad
+    def off(t):
+        return t * 2
+
+    @dc.enable_grad
+    def on(t):
+        return t * 2
+
+    assert off(x).requires_grad is False
+    with dc.no_grad():
+        assert on(x).requires_grad is True

@@ -155,3 +155,47 @@ def test_max_with_dim_result_has_values_and_indices_fields():
     result = dc.max(dc.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=1)
     np.testing.assert_array_equal(result.values.data, [4.0, 3.0])
     np.testing.assert_array_equal(np.asarray(result.indices.data), [1, 0])
+
+
+def grads_at(fn, *values):
+    xs = [dc.tensor(v, requires_grad=True) for v in values]
+    return [g.data for g in autograd.grad(fn(*xs).sum(), xs)]
+
+
+# What PyTorch returns at the edges of each derivative formula, where the naive
+# formula would give 0 * inf = nan or 0 / 0.
+EDGE_CASES = {
+    "x**0 at 0 is 0": (lambda x: x**0, [[0.0, 2.0]], [[0.0, 0.0]]),
+    "x**1 at 0 is 1": (lambda x: x**1, [[0.0, 2.0]], [[1.0, 1.0]]),
+    "x**0.5 at 0 is inf": (lambda x: x**0.5, [[0.0, 4.0]], [[np.inf, 0.25]]),
+    "x**y at x=0": (
+        lambda x, y: x**y,
+        [[0.0, 0.0, 2.0], [2.0, 0.0, 3.0]],
+        [[0.0, 0.0, 12.0], [0.0, 0.0, 8 * np.log(2.0)]],
+    ),
+    "0**x is 0": (lambda x: 0.0**x, [[1.0, 2.0]], [[0.0, 0.0]]),
+    "norm at the origin is 0": (dc.norm, [[0.0, 0.0]], [[0.0, 0.0]]),
+    "atan2 at the origin is 0": (dc.atan2, [[0.0], [0.0]], [[0.0], [0.0]]),
+    "prod with two zeros": (dc.prod, [[0.0, 0.0, 3.0]], [[0.0, 0.0, 0.0]]),
+    "prod over a dim with a zero": (
+        lambda x: dc.prod(x, dim=1), [[[0.0, 2.0], [3.0, 4.0]]], [[[2.0, 0.0], [4.0, 3.0]]]
+    ),
+    "log at 0 is inf": (dc.log, [[0.0]], [[np.inf]]),
+    "division by 0": (lambda x, y: x / y, [[1.0], [0.0]], [[np.inf], [-np.inf]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_derivative_at_the_edge_of_its_formula_matches_pytorch(case):
+    fn, inputs, expected = EDGE_CASES[case]
+    with np.errstate(all="ignore"):
+        got = grads_at(fn, *inputs)
+    for g, want in zip(got, expected):
+        np.testing.assert_allclose(g, want)
+
+
+def test_sigmoid_and_softplus_derivatives():
+    # sigmoid'(0) = 1/4; softplus' = sigmoid, so 1/2 at 0 and 1 far out.
+    np.testing.assert_allclose(grad_at(dc.sigmoid, [0.0]), [0.25])
+    np.testing.assert_allclose(grad_at(dc.softplus, [0.0, 50.0]), [0.5, 1.0])
+    np.testing.assert_allclose(dc.softplus(dc.tensor([0.0, 800.0])).data, [np.log(2.0), 800.0])

@@ -343,3 +343,17 @@ def test_manual_seed_makes_rand_and_randn_reproducible():
     assert first == second
     assert all(0.0 <= v < 1.0 for v in first[0])
     assert dc.randn(2, 2).shape == (2, 2)
+
+
+def test_register_hook_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        dc.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_leaf_changed_under_no_grad_after_being_saved_makes_backward_raise():
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    y = dc.sin(x)
+    with dc.no_grad():
+        x.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
