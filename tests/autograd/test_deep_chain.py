@@ -30,7 +30,8 @@ SCRIPT = textwrap.dedent(
         y = y * {FACTOR!r}
     # A recursive traversal would need a million frames; allow only a few hundred.
     sys.setrecursionlimit(300)
-    y.backward()
+    # retain_graph keeps every node linked, so the teardown below frees the whole chain.
+    y.backward(retain_graph=True)
     print(repr(x.grad.item()))
     gc.enable()
     del y
