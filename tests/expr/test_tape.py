@@ -1,0 +1,84 @@
+import math
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from diffcli import autograd
+from diffcli.expr import ExprError, parse, variables
+from diffcli.expr.symbolic import symbol, to_sympy
+from diffcli.expr.tape import build
+
+from .strategies import SMOOTH, VARIABLES, trees
+
+
+def _sympy_float(expr, point):
+    exact = {symbol(k): sympy.Float(v, 30) for k, v in point.items()}
+    try:
+        value = complex(expr.xreplace(exact).evalf(30))
+    except (TypeError, ArithmeticError):
+        return math.nan
+    return value.real if abs(value.imag) < 1e-20 and math.isfinite(value.real) else math.nan
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trees(SMOOTH, max_leaves=8),
+       st.lists(st.floats(-3, 3, allow_nan=False), min_size=3, max_size=3))
+def test_tape_value_and_gradient_equal_sympy_at_random_points(tree, coords):
+    point = dict(zip(VARIABLES, coords, strict=True))
+    try:
+        tape = build(tree, point)
+    except ExprError:
+        assume(False)
+    value = float(tape.output.data)
+    exact = to_sympy(tree)
+    expected = _sympy_float(exact, point)
+    assume(math.isfinite(value) and math.isfinite(expected) and abs(expected) < 1e8)
+    assert value == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    names = variables(tree)
+    assume(names)
+    grads = autograd.grad(tape.output, [tape.leaves[n] for n in names])
+    for name, g in zip(names, grads, strict=True):
+        want = _sympy_float(sympy.diff(exact, symbol(name)), point)
+        got = float(g.data)
+        if math.isfinite(want) and math.isfinite(got) and abs(want) < 1e8:
+            assert got == pytest.approx(want, rel=1e-8, abs=1e-8)
+
+
+def test_vectors_broadcast_elementwise_in_one_tape():
+    x = np.array([0.5, 1.0, 2.0])
+    tape = build(parse("x**2 * y + sin(x)"), {"x": x, "y": 3.0})
+    np.testing.assert_allclose(tape.output.data, x**2 * 3.0 + np.sin(x), rtol=1e-15)
+    gx, gy = autograd.grad(tape.output.sum(), [tape.leaves["x"], tape.leaves["y"]])
+    np.testing.assert_allclose(gx.data, 2 * x * 3.0 + np.cos(x), rtol=1e-15)
+    assert float(gy.data) == pytest.approx(np.sum(x**2))
+
+
+def test_reductions_and_two_argument_forms():
+    x = np.array([1.0, 2.0, 2.0])
+    tape = build(parse("sum(x) + dot(x, x) + norm(x) + log(8, 2) + max(x, 1.5)"), {"x": x})
+    expected = x.sum() + x @ x + 3.0 + 3.0 + np.maximum(x, 1.5)
+    np.testing.assert_allclose(tape.output.data, expected, rtol=1e-15)
+
+
+def test_nodes_carry_their_source_text_for_anomaly_errors():
+    text = "x * log(y - 1)"
+    tape = build(parse(text), {"x": 2.0, "y": 0.5}, text=text)
+    sources = [t.grad_fn.metadata.get("source") for _, t in tape.tensors if t.grad_fn]
+    assert "log(y - 1)" in sources and "y - 1" in sources and text in sources
+    assert math.isnan(float(tape.output.data))
+
+
+def test_requires_grad_can_name_the_leaves():
+    tape = build(parse("x*y"), {"x": 1.0, "y": 2.0}, requires_grad=["y"])
+    assert tape.leaves["y"].requires_grad and not tape.leaves["x"].requires_grad
+    assert [n for n, _ in tape.tensors][-1] == parse("x*y")
+
+
+def test_a_variable_without_value_is_named():
+    text = "x + zz"
+    with pytest.raises(ExprError) as info:
+        build(parse(text), {"x": 1.0}, text=text)
+    assert "'zz'" in info.value.message and info.value.column == 5

@@ -1,0 +1,145 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from diffcli.expr import parse
+from diffcli.verify import (
+    check_claims,
+    check_derivative,
+    check_gradient,
+    check_hessian,
+    check_jacobian,
+    random_points,
+)
+from tests.expr.strategies import SMOOTH, VARIABLES, trees
+
+EXPR = parse("x**2*y + sin(x*y)")
+POINT = {"x": 1.3, "y": -0.7}
+
+
+def _claims(**formulas):
+    return {name: parse(text) for name, text in formulas.items()}
+
+
+def test_correct_claims_pass_with_sympys_formula():
+    result = check_claims(EXPR, _claims(x="2*x*y + y*cos(x*y)", y="x^2 + x*cos(x*y)"), POINT)
+    data = result.to_json()
+    assert data["ok"] and data["unchecked"] == []
+    x = data["components"][0]
+    by_hand = 2 * 1.3 * -0.7 + -0.7 * math.cos(1.3 * -0.7)
+    assert x["claimed_value"] == pytest.approx(by_hand, rel=1e-14)
+    assert x["symbolic"] == pytest.approx(by_hand, rel=1e-14)
+    assert "cos(x*y)" in x["formula"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "flaw"),
+    [
+        ("2*x*y", "dropped term"),
+        ("2*x*y + 2*y*cos(x*y)", "wrong coefficient"),
+        ("2*x*y - y*cos(x*y)", "wrong sign"),
+        ("2*x*y + cos(x*y)", "forgotten chain-rule factor y"),
+        ("2.00000001*x*y + y*cos(x*y)", "coefficient wrong in the 9th digit"),
+    ],
+)
+def test_wrong_claims_are_caught_at_the_point(claim, flaw):
+    data = check_claims(EXPR, _claims(x=claim), POINT).to_json()
+    assert not data["ok"], flaw
+    component = data["components"][0]
+    assert not component["ok"]
+    assert component["disagree_at"][0] == POINT
+    assert data["unchecked"] == ["y"]
+
+
+def test_a_claim_right_only_at_the_given_point_is_caught_elsewhere():
+    # d/dx x**3 = 3x**2, which equals the claim 3*x exactly at x = 1.
+    data = check_claims(parse("x**3"), _claims(x="3*x"), {"x": 1.0}).to_json()
+    component = data["components"][0]
+    assert component["claimed_value"] == component["autograd"] == 3.0
+    assert not data["ok"]
+    assert {"x": 1.0} not in component["disagree_at"]
+    assert len(component["disagree_at"]) == 3
+
+
+def test_random_points_are_reproducible_and_in_the_domain():
+    node = parse("log(x) + sqrt(y)")
+    first = random_points(node, {"x": 1.0, "y": 1.0}, ["x", "y"], 3, seed=7)
+    again = random_points(node, {"x": 1.0, "y": 1.0}, ["x", "y"], 3, seed=7)
+    assert first == again and len(first) == 3
+    assert all(p["x"] > 0 and p["y"] > 0 for p in first)
+
+
+def test_gradient_check_reports_three_witnesses():
+    data = check_gradient(EXPR, POINT).to_json()
+    x, y = 1.3, -0.7
+    assert data["agree"] and data["skipped"] is None
+    assert data["symbolic"]["y"] == pytest.approx(x**2 + x * math.cos(x * y), rel=1e-14)
+    assert data["finite_difference"]["x"] == pytest.approx(2 * x * y + y * math.cos(x * y),
+                                                           rel=1e-8)
+    assert [c["status"] for c in data["components"]] == ["match", "match"]
+
+
+def test_a_gradient_wrong_in_the_ninth_digit_is_a_mismatch():
+    data = check_gradient(parse("x**3"), {"x": 2.0}, grads={"x": 12.00000001}).to_json()
+    assert not data["agree"]
+    assert data["components"][0]["status"] == "mismatch"
+    assert data["max_abs_error"] == pytest.approx(1e-8, rel=1e-3)
+
+
+def test_kinks_are_conventions_and_poles_undefined():
+    data = check_gradient(parse("relu(x) + abs(y) + sqrt(z)"),
+                          {"x": 0.0, "y": 0.0, "z": 0.0}).to_json()
+    status = {c["name"]: c["status"] for c in data["components"]}
+    # sympy: Heaviside(0) = 1/2, PyTorch: relu'(0) = 0; both say abs'(0) = 0.
+    assert status == {"x": "convention", "y": "match", "z": "undefined"}
+    assert data["symbolic"]["x"] == 0.5 and data["agree"]
+
+
+def test_batches_of_points_check_elementwise():
+    x = np.array([0.5, 1.0, 2.0])
+    data = check_gradient(parse("x**2*y"), {"x": x, "y": 3.0}).to_json()
+    assert data["agree"]
+    assert data["symbolic"]["x"] == pytest.approx((2 * x * 3.0).tolist())
+    assert data["symbolic"]["y"] == pytest.approx(float(np.sum(x**2)))
+
+
+def test_reductions_over_vectors_get_one_symbol_per_element():
+    data = check_gradient(parse("sum(x**2) * y + dot(x, x)"),
+                          {"x": [1.0, 2.0, 3.0], "y": 2.0}).to_json()
+    assert data["agree"]
+    assert data["symbolic"]["x"] == pytest.approx([6.0, 12.0, 18.0])
+    assert data["symbolic"]["y"] == pytest.approx(14.0)
+
+
+def test_hessian_derivative_and_jacobian_against_hand_values():
+    hess = check_hessian(parse("x**3*y"), {"x": 2.0, "y": 5.0}).to_json()
+    assert hess["agree"]
+    assert hess["symbolic"] == {"x,x": 60.0, "x,y": 12.0, "y,x": 12.0, "y,y": 0.0}
+    third = check_derivative(parse("x**3*y"), {"x": 2.0, "y": 5.0}, ("x", "x", "y"))
+    assert third.to_json()["symbolic"] == {"x,x,y": 12.0} and third.agree
+    jac = check_jacobian([parse("x*y"), parse("x - y")], {"x": 2.0, "y": 5.0}).to_json()
+    assert jac["symbolic"] == {"0:x": 5.0, "0:y": 2.0, "1:x": 1.0, "1:y": -1.0}
+    wrong = check_hessian(parse("x**3*y"), {"x": 2.0, "y": 5.0},
+                          hessian=[[60.0, 12.0], [13.0, 0.0]])
+    assert [c.status for c in wrong.components] == ["match", "match", "mismatch", "match"]
+
+
+def test_symbolic_budget_stops_a_huge_derivative():
+    node = parse("*".join(f"sin(x + {i}*y)" for i in range(1, 60)))
+    result = check_derivative(node, {"x": 0.3, "y": 0.2}, ("x", "y", "x"), timeout=0.3)
+    assert result.skipped == "skipped: timed out"
+    # Finite differences still stand as the witness.
+    assert result.components[0].status == "match"
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(trees(SMOOTH, max_leaves=6), st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+def test_no_false_alarm_on_correct_gradients(tree, coords):
+    point = dict(zip(VARIABLES, coords, strict=True))
+    result = check_gradient(tree, point)
+    assume(result.skipped is None)
+    assert result.agree, result.to_json()
