@@ -11,7 +11,12 @@ Functions the CLI calls (all keyword arguments after `point` are optional):
   hessian[i][j] = d²f/dv_i dv_j.
 - `check_jacobian(nodes, point, jacobian=None, variables=None, ...) -> Check`:
   jacobian[i][j] = d nodes[i] / d variables[j].
-- `check_claims(node, claims: {name: Node}, point, *, n_random=3, seed=0, ...) -> ClaimCheck`.
+- `check_claims(node, claims: {name: Node}, point, *, n_random=3, seed=0, rtol=1e-9,
+  atol=1e-11, timeout=10.0) -> ClaimCheck`.
+Defaults: rtol=1e-10, atol=1e-12 (autograd vs sympy), fd_rtol=1e-5, fd_atol=1e-7.
+Component names: "x" (gradient), "x,x,y" (derivative), "x,y" (Hessian), "0:x" (Jacobian
+row 0). `random_points(node, point, names, count, seed)` and `run_with_budget(job,
+timeout)` are public helpers.
 
 `point` is {name: float | array}. With vector values an expression without reductions
 is elementwise (a batch of points): each nested derivative is taken of the sum of the
