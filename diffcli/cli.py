@@ -18,17 +18,41 @@ import typer
 
 from diffcli import __version__, render
 
-app = typer.Typer(
-    name="diffcli",
-    help=(
-        "Differentiate expressions with a PyTorch-style autograd engine, checked against "
-        "sympy and finite differences.\n\n"
-        "Exit status: 0 success, 1 a check failed, 2 bad input."
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+
+def _new_app() -> typer.Typer:
+    made = typer.Typer(
+        name="diffcli",
+        help=(
+            "Differentiate expressions with a PyTorch-style autograd engine, checked against "
+            "sympy and finite differences.\n\n"
+            "Exit status: 0 success, 1 a check failed, 2 bad input."
+        ),
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    made.callback()(_main)
+    return made
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"diffcli {__version__}\n")
+        raise typer.Exit()
+
+
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Differentiate expressions, checked three ways."""
+
+
+app = _new_app()
+# name -> command, so that main() can hand typer just the one asked for.
+_COMMANDS: dict[str, Callable[..., None]] = {}
 
 
 class BadInput(Exception):
@@ -86,22 +110,6 @@ PointsFile = Annotated[
 ]
 
 
-def _version(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"diffcli {__version__}\n")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Differentiate expressions, checked three ways."""
-
-
 def command(example: str, name: str | None = None) -> Callable[[Callable[..., int | None]], Callable[..., None]]:
     """Register a command whose --help ends with `example`, with errors mapped to exit 2.
 
@@ -117,6 +125,7 @@ def command(example: str, name: str | None = None) -> Callable[[Callable[..., in
 
         run.__doc__ = f"{fn.__doc__}\n\nExample:\n\n    {example}"
         app.command(name)(run)
+        _COMMANDS[name or fn.__name__] = run
         return run
 
     return register
@@ -240,8 +249,19 @@ def parse(text: str) -> Any:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="diffcli")
+    """Console-script entry point.
+
+    Typer turns every registered function into a click command on each run; for a
+    command invocation only that one is registered, which keeps start-up lean. Help,
+    --version and shell completion see the whole app.
+    """
+    wanted = sys.argv[1] if len(sys.argv) > 1 else ""
+    if wanted in _COMMANDS:
+        lean = _new_app()
+        lean.command(wanted)(_COMMANDS[wanted])
+        lean(prog_name="diffcli")
+    else:
+        app(prog_name="diffcli")
 
 
 # ---- output ------------------------------------------------------------------------------
