@@ -77,6 +77,27 @@ def _number(node: Num) -> sympy.Expr:
     return sympy.Float(node.value)
 
 
+class _Chain:
+    """The operands of a run of + (or *), joined once: sympy re-flattens on every Add."""
+
+    __slots__ = ("items", "join")
+
+    def __init__(self, items: list, join) -> None:
+        self.items, self.join = items, join
+
+
+def _done(value):
+    return value.join(*value.items) if isinstance(value, _Chain) else value
+
+
+def _chain(join, left, right):
+    """Extend a pending chain (owned by the left child alone: trees share no nodes)."""
+    if isinstance(left, _Chain) and left.join is join:
+        left.items.append(_done(right))
+        return left
+    return _Chain([_done(left), _done(right)], join)
+
+
 def _elementwise(fn, args: list):
     """Apply fn to scalars, or across vectors element by element (scalars broadcast)."""
     sizes = {len(a) for a in args if isinstance(a, list)}
@@ -104,7 +125,12 @@ def to_sympy(node: Node, lengths: Mapping[str, int] | None = None):
             size = lengths.get(n.name)
             return symbol(n.name) if size is None else [symbol(n.name, i) for i in range(size)]
         if isinstance(n, Unary):
-            return _elementwise(lambda a: -a if n.op == "-" else a, args)
+            return _elementwise(lambda a: -a if n.op == "-" else a, [_done(args[0])])
+        scalar = not any(isinstance(a, list) for a in args)
+        if isinstance(n, Binary) and scalar and n.op in ("+", "-", "*"):
+            right = -_done(args[1]) if n.op == "-" else args[1]
+            return _chain(sympy.Mul if n.op == "*" else sympy.Add, args[0], right)
+        args = [_done(a) for a in args]
         if isinstance(n, Binary):
             return _elementwise(_BINARY[n.op], args)
         assert isinstance(n, Call)
@@ -112,4 +138,4 @@ def to_sympy(node: Node, lengths: Mapping[str, int] | None = None):
             return _REDUCTIONS[n.name](*(a if isinstance(a, list) else [a] for a in args))
         return _elementwise(_function(n.name), args)
 
-    return transform(node, build)
+    return _done(transform(node, build))
