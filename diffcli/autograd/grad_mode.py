@@ -49,7 +49,18 @@ class _GradModeContext:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradModeContext):
+class _BareDecoratorContext(_GradModeContext):
+    """Also usable as a bare decorator, ``@no_grad``, as in PyTorch 2."""
+
+    def __new__(cls, fn: F | None = None) -> Any:
+        instance = super().__new__(cls)
+        return instance if fn is None else instance(fn)
+
+    def __init__(self, fn: F | None = None) -> None:
+        pass
+
+
+class no_grad(_BareDecoratorContext):
     """Turn recording off: results of operations have ``requires_grad=False``.
 
     >>> with no_grad():
@@ -59,7 +70,7 @@ class no_grad(_GradModeContext):
     _mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecoratorContext):
     """Turn recording on, e.g. inside a ``no_grad`` block."""
 
     _mode = True

@@ -245,7 +245,11 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
         y, x = _operands(ctx)
-        scale = g / (x * x + y * y)
+        radius_squared = x * x + y * y
+        scale = g / radius_squared
+        origin = _data(radius_squared) == 0
+        if np.any(origin):
+            scale = where(origin, 0.0, scale)  # PyTorch's choice at the origin
         need_y, need_x = ctx.needs_input_grad
         return (scale * x if need_y else None), (-scale * y if need_x else None)
 
