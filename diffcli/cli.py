@@ -795,11 +795,18 @@ def check_claims(
 
 
 def _draw_check(doc: dict) -> None:
-    rows = [[c["wrt"], c["claimed"], c["claimed_value"], c["autograd"], str(c["symbolic"]),
-             "ok" if c["ok"] else "WRONG"] for c in doc["components"]]
+    components = doc["components"]
+    rows = [[c["wrt"], c["claimed"], c["claimed_value"], c["autograd"], c["symbolic"],
+             "ok" if c["ok"] else "WRONG"] for c in components]
+    notes = [f"∂/∂{c['wrt']} is wrong: {c['claimed']} gives {render.number(c['claimed_value'])} "
+             f"but the derivative is {render.number(c['autograd'])}"
+             + (f" (sympy: {c['formula']})" if c["formula"] else "")
+             + f"; wrong at {len(c['disagree_at'])} of the points tried"
+             for c in components if not c["ok"]]
+    notes += [f"unchecked: {name} (no --grad given)" for name in doc["unchecked"]]
     render.show_table(f"{doc['expression']}  at {_at_text(doc['at'])}",
                       ["wrt", "claimed", "claimed value", "autograd", "sympy", "verdict"], rows,
-                      [f"unchecked: {name}" for name in doc.get("unchecked", [])])
+                      notes)
 
 
 @command('diffcli symbolic "sin(x)*exp(-y**2)" --wrt x --latex')
@@ -816,7 +823,7 @@ def symbolic(
     unknown = [name for name in wrt or [] if name not in names]
     if unknown:
         raise BadInput(f"--wrt {_names(unknown)}: not a variable of the expression")
-    formulas = _verify().symbolic_derivatives(node, wrt or names)
+    formulas = _sympy_derivatives(node, wrt or names)
     doc: dict[str, Any] = {"expression": expression,
                            "derivative": {name: str(f) for name, f in formulas.items()}}
     if latex:
@@ -1115,4 +1122,18 @@ def _draw_gradcheck(doc: dict) -> None:
 
 
 def _symbolic_gradient(node: Any, point: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    return _verify().symbolic_gradient(node, point, names)
+    """sympy's gradient of --expr at the point (the verifier's symbolic witness)."""
+    check = _verify().check_gradient(node, point, None, names).to_json()
+    if check["skipped"]:
+        render.warn(f"--expr: sympy's witness {check['skipped']}")
+    return {name: None if value is None else value for name, value in check["symbolic"].items()}
+
+
+def _sympy_derivatives(node: Any, names: list[str]) -> dict[str, Any]:
+    """sympy's derivative of the tree by each name (the bridge builds it node by node)."""
+    import sympy
+
+    from diffcli.expr.symbolic import symbol, to_sympy
+
+    expression = to_sympy(node)
+    return {name: sympy.diff(expression, symbol(name)) for name in names}
