@@ -103,7 +103,7 @@ def show(title: str, rows: list[tuple[str, Any]], notes: Iterable[str] = ()) -> 
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
-    table.add_column(style="bold")
+    table.add_column(style="bold cyan")
     table.add_column()
     for name, value in rows:
         table.add_row(_text(name), _text(value))

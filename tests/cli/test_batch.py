@@ -1,0 +1,90 @@
+"""`--points`: NDJSON and CSV, input order, bad lines by number, --strict, vectors."""
+
+import json
+
+import pytest
+
+from diffcli.points import read_points
+
+
+def _parse_value(text):
+    raise ValueError("not a number")
+
+
+def test_ndjson_batch_in_order_with_gradients_by_hand(cli):
+    points = [(0.5, -1.0), (2.0, 3.0), (-1.5, 0.25)]
+    text = "".join(json.dumps({"x": a, "y": b}) + "\n" for a, b in points)
+    run = cli("grad", "x**3 + y**2", "--points", "-", "--json", input=text)
+    assert run.code == 0 and run.stderr == ""
+    docs = run.ndjson()
+    assert [d["line"] for d in docs] == [1, 2, 3]
+    for doc, (a, b) in zip(docs, points):
+        assert doc["at"] == {"x": a, "y": b}
+        assert doc["gradient"] == pytest.approx({"x": 3 * a**2, "y": 2 * b})
+        assert doc["value"] == pytest.approx(a**3 + b**2)
+
+
+def test_a_bad_line_is_reported_by_number_and_the_others_still_run(cli):
+    text = '{"x": 1, "y": 2}\n{"x": 2}\nnot json\n{"x": "pi", "y": 1}\n{"x": true, "y": 1}\n'
+    run = cli("grad", "x*y", "--points", "-", "--json", input=text)
+    assert run.code == 2
+    docs = run.ndjson()
+    assert [d["line"] for d in docs] == [1, 4]
+    assert docs[1]["gradient"]["y"] == pytest.approx(3.141592653589793)
+    assert "line 2: no value for 'y'" in run.stderr
+    assert "line 3: not valid JSON" in run.stderr
+    assert "line 5:" in run.stderr
+
+
+def test_strict_stops_at_the_first_bad_line(cli):
+    run = cli("grad", "x*y", "--points", "-", "--json", "--strict",
+              input='{"x": 1, "y": 2}\n{"x": 2}\n{"x": 1}\n')
+    assert run.code == 2 and run.stdout == ""
+    assert "line 2" in run.stderr and "line 3" not in run.stderr
+
+
+def test_csv_with_header_counts_the_header_as_line_1(cli, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n1,2\n3\n4,5\n")
+    run = cli("grad", "x*y", "--points", str(path), "--json")
+    assert run.code == 2
+    docs = run.ndjson()
+    assert [(d["line"], d["gradient"]["x"]) for d in docs] == [(2, 2.0), (4, 5.0)]
+    assert "line 3: 1 fields but the header has 2" in run.stderr
+
+
+def test_at_values_hold_for_every_point(cli):
+    run = cli("grad", "x*y", "--at", "y=10", "--points", "-", "--json",
+              input='{"x": 1}\n{"x": 2}\n')
+    assert [d["gradient"] for d in run.ndjson()] == [{"x": 10.0, "y": 1.0},
+                                                     {"x": 10.0, "y": 2.0}]
+
+
+def test_vector_points_with_a_reduction_run_point_by_point(cli):
+    run = cli("grad", "sum(x**2)", "--points", "-", "--json",
+              input='{"x": [1, 2]}\n{"x": [3, 4]}\n')
+    assert [d["gradient"]["x"] for d in run.ndjson()] == [[2.0, 4.0], [6.0, 8.0]]
+
+
+def test_non_finite_in_a_batch_is_null_with_the_line_named(cli):
+    run = cli("grad", "log(x)", "--points", "-", "--json", input='{"x": 1}\n{"x": 0}\n')
+    docs = run.ndjson()
+    assert docs[0]["gradient"]["x"] == 1.0 and docs[1]["gradient"]["x"] is None
+    assert "line 2: gradient.x (inf) is not finite" in run.stderr
+
+
+def test_batch_check_uses_the_verifier_per_point(cli):
+    run = cli("grad", "sin(x)", "--points", "-", "--json", "--check", input='{"x": 1}\n')
+    assert run.ndjson()[0]["check"]["agree"] is True
+
+
+def test_missing_points_file_is_bad_input(cli):
+    run = cli("grad", "x", "--points", "/nonexistent/points.ndjson", "--json")
+    assert run.code == 2 and "cannot read" in run.stderr
+
+
+def test_reader_rejects_ragged_vectors_and_mismatched_shapes():
+    read = read_points('{"x": [1, 2]}\n{"x": [1, [2]]}\n{"x": [1, 2, 3]}\n', ["x"], _parse_value)
+    assert read.line_numbers == [1]
+    assert [n for n, _ in read.bad] == [2, 3]
+    assert "shape" in read.bad[1][1]

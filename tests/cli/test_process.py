@@ -1,0 +1,69 @@
+"""Through a real process: python -m diffcli, start-up imports, stdout purity, NO_COLOR, --debug."""
+
+import json
+import re
+
+from .helpers import run_process
+
+ONE_POINT = ("grad", "x**3 + y**2", "--at", "x=2", "--at", "y=3", "--json", "--no-check")
+# SGR colour parameters: 30-37/90-97 foreground, 40-47/100-107 background, 38;/48; extended.
+COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
+
+
+def test_one_point_json_loads_neither_sympy_nor_rich():
+    run = run_process(*ONE_POINT, python_flags=("-X", "importtime"))
+    assert run.code == 0
+    assert json.loads(run.stdout)["gradient"] == {"x": 12.0, "y": 6.0}  # 3x^2, 2y by hand
+    imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "numpy" in imported  # the importtime listing is really there
+    assert not {m for m in imported if m.split(".")[0] in ("sympy", "rich")}
+
+
+def test_json_stdout_is_one_document_and_messages_go_to_stderr():
+    run = run_process("grad", "x**2", "--at", "x=3", "--at", "z=1", "--json")
+    assert run.code == 0
+    lines = run.stdout.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["check"]["agree"] is True
+    assert "'z' is not used" in run.stderr
+
+
+def test_errors_exit_2_without_traceback_and_debug_shows_it():
+    plain = run_process("grad", "x +", "--at", "x=1", "--json")
+    assert plain.code == 2 and plain.stdout == "" and "Traceback" not in plain.stderr
+    assert "^" in plain.stderr
+    debug = run_process("grad", "x +", "--at", "x=1", "--json", "--debug")
+    assert debug.code == 2 and "Traceback" in debug.stderr and debug.stdout == ""
+
+
+def test_no_color_and_force_color():
+    args = ("grad", "x**2", "--at", "x=3", "--no-check")
+    coloured = run_process(*args, env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert COLOUR.search(coloured.stdout)  # the check below can fail
+    plain = run_process(*args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert plain.code == 0 and "6" in plain.stdout and not COLOUR.search(plain.stdout)
+
+
+def test_version_and_help_list_every_command_with_examples():
+    version = run_process("--version")
+    assert version.code == 0 and re.fullmatch(r"diffcli \d+\.\d+\.\d+\n", version.stdout)
+    helped = run_process("--help", env={"TERM": "dumb", "COLUMNS": "200"})
+    for name in ("grad", "backward", "derivative", "hessian", "jacobian", "check", "graph",
+                 "symbolic", "gradcheck"):
+        assert re.search(rf"^\W*{name}\b", helped.stdout, re.M), name
+        sub = run_process(name, "--help", env={"TERM": "dumb", "COLUMNS": "200"})
+        assert sub.code == 0 and f"diffcli {name} " in sub.stdout
+
+
+def test_batch_through_stdin_of_a_real_process():
+    text = '{"x": 1, "y": 2}\n{"y": 1}\n{"x": -2, "y": 0.5}\n'
+    run = run_process("grad", "x**3 + y**2", "--points", "-", "--json", input=text)
+    assert run.code == 2
+    assert [json.loads(line)["gradient"] for line in run.stdout.splitlines()] == [
+        {"x": 3.0, "y": 4.0}, {"x": 12.0, "y": 1.0}]
+    assert "line 2: no value for 'x'" in run.stderr
+
+
+def test_second_backward_error_through_a_process():
+    run = run_process("backward", "x**3", "--at", "x=2", "--repeat", "2")
+    assert run.code == 2 and "backward through the graph a second time" in run.stderr
