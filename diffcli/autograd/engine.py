@@ -9,6 +9,7 @@ with all its incoming gradients summed in one buffer.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -158,6 +159,10 @@ def _run(
     anomaly = state.anomaly_enabled
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
+    # A pass makes no reference cycles, only garbage that reference counting frees; the
+    # cyclic collector would re-scan the whole live graph over and over for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         while ready:
             node = ready.pop()
@@ -205,6 +210,8 @@ def _run(
                 deps[child] = remaining - 1
     finally:
         state.grad_enabled = previous_mode
+        if collecting:
+            gc.enable()
     return captured
 
 

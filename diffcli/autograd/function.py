@@ -143,14 +143,19 @@ class BackwardNode(Node):
     # -- the ctx API ---------------------------------------------------------------------
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep these tensors (inputs or outputs of forward) for backward."""
-        for t in tensors:
-            if t is not None and not isinstance(t, Tensor):
+        versions = []
+        for index, t in enumerate(tensors):
+            if t is None:
+                versions.append(0)
+            elif type(t) is Tensor:
+                versions.append(t._version)
+            else:
                 raise TypeError(
                     "save_for_backward can only save variables, but argument "
-                    f"{tensors.index(t)} is of type {type(t).__name__}"
+                    f"{index} is of type {type(t).__name__}"
                 )
         self._saved = tensors
-        self._saved_versions = tuple(t._version if t is not None else 0 for t in tensors)
+        self._saved_versions = versions
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
@@ -284,7 +289,14 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
         raw = cls.forward(ctx, *args)
     finally:
         state.grad_enabled = True
-    ctx._edges = tuple([_edge_to(a) if need else None for a, need in zip(args, needs)])
+    ctx._edges = tuple(
+        [
+            ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (accumulator_of(a), 0))
+            if need
+            else None
+            for a, need in zip(args, needs)
+        ]
+    )
     if type(raw) is not tuple:
         out = _as_output(raw, args)
         ctx._output_shapes = (out.data.shape,)
@@ -336,12 +348,6 @@ def _as_output(value: Any, inputs: tuple) -> Tensor:
             return value
         return _make(value.data)
     return _make(np.asarray(value))
-
-
-def _edge_to(t: Tensor) -> tuple[Node, int]:
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
-    return (accumulator_of(t), 0)
 
 
 def once_differentiable(backward: Callable) -> Callable:
