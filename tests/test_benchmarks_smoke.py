@@ -65,7 +65,7 @@ def test_diffcli_points_gradient_equals_the_hand_written_numpy_derivative(dc):
     xs, ys = engine.sample_points(50)
     for got, want in zip(engine.points_grad(dc, xs, ys), engine.points_grad_by_hand(xs, ys),
                          strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
