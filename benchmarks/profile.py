@@ -1,7 +1,7 @@
 """Where diffcli's time goes in one workload: `python -m benchmarks.profile NAME`.
 
-Prints the functions with the largest own time under cProfile, with their share of the
-total. cProfile inflates the cost of many tiny calls; for an unbiased view sample the
+Prints how much of a plain run the cyclic GC takes, then the functions with the largest
+own time under cProfile, with their share of the total. cProfile inflates the cost of many tiny calls; for an unbiased view sample the
 plain run instead: `py-spy top -- python -m benchmarks.profile NAME --plain 50`.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import sys
 from collections.abc import Callable
+from time import perf_counter
 
 from benchmarks import engine
 
@@ -41,6 +43,29 @@ def top_functions(stats: pstats.Stats, count: int) -> str:
     return "\n".join(lines)
 
 
+def gc_share(run: Callable[[], object]) -> str:
+    """How much of one plain run the cyclic garbage collector takes, and how often it runs."""
+    spent, started, counts = [0.0], [0.0], [0, 0, 0]
+
+    def clock(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = perf_counter()
+        else:
+            spent[0] += perf_counter() - started[0]
+            counts[info["generation"]] += 1
+
+    gc.collect()
+    gc.callbacks.append(clock)
+    start = perf_counter()
+    try:
+        run()
+    finally:
+        total = perf_counter() - start
+        gc.callbacks.remove(clock)
+    return (f"one run: {total:.3f} s, of which cyclic GC {spent[0]:.3f} s ({spent[0] / total:.0%});"
+            f" collections of generation 0/1/2: {counts[0]}/{counts[1]}/{counts[2]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("name", choices=["scalar", "points", "nth", "chain", "hessian"])
@@ -54,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.plain):
             run()
         return 0
+    print(gc_share(run))
     profiler = cProfile.Profile()
     profiler.runcall(run)
     print(top_functions(pstats.Stats(profiler), args.top))
