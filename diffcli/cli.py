@@ -466,7 +466,8 @@ def _grad_batch(
                 for i in render.progress(n, "checking" if check else "differentiating")]
     else:
         value, gradient = _gradient(node, columns, targets, batch=n)
-        lines = _fast_lines(expression, read.line_numbers, columns, value, gradient) if as_json else None
+        echo = read.verbatim is not None and not fixed
+        lines = _fast_lines(expression, read, columns, value, gradient, echo) if as_json else None
         if lines is not None:
             render.write_lines(lines)
             return 2 if read.bad else 0
@@ -506,27 +507,32 @@ def _vectorisable(node: Any, columns: dict[str, Any]) -> bool:
     return not any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(node))
 
 
-def _fast_lines(expression: str, lines: list[int], columns: dict[str, Any], value: Any,
-                gradient: dict[str, Any]) -> list[str] | None:
+def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
+                gradient: dict[str, Any], echo: bool) -> list[str] | None:
     """The NDJSON lines by one %-template per point; None if a number is not finite.
 
     Python's float repr is JSON's number syntax, so each line costs one string
-    formatting instead of building and serialising a dict.
+    formatting instead of building and serialising a dict. Formatting floats is most of
+    the cost, so with `echo` the point's own input text stands as "at".
     """
     import json
 
     import numpy as np
 
-    arrays = [*columns.values(), value, *gradient.values()]
-    if not all(np.isfinite(a).all() for a in arrays):
+    n = len(read)
+    numbers = [value, *gradient.values()] if echo else [*columns.values(), value,
+                                                        *gradient.values()]
+    if not all(np.isfinite(a).all() for a in numbers):
         return None
-    at = ", ".join(f"{json.dumps(name)}: %r" for name in columns)
-    grads = ", ".join(f"{json.dumps(name)}: %r" for name in gradient)
+    at = "%s" if echo else "{" + ", ".join(f"{json.dumps(name)}: %s" for name in columns) + "}"
+    grads = ", ".join(f"{json.dumps(name)}: %s" for name in gradient)
     text = json.dumps(expression).replace("%", "%%")
-    template = (f'{{"expression": {text}, "at": {{{at}}}, "value": %r, '
+    template = (f'{{"expression": {text}, "at": {at}, "value": %s, '
                 f'"gradient": {{{grads}}}, "check": null, "line": %d}}')
-    rows = zip(*(np.broadcast_to(a, (len(lines),)).tolist() for a in arrays), lines)
-    return [template % row for row in rows]
+    strings = [list(map(float.__repr__, np.broadcast_to(a, (n,)).tolist())) for a in numbers]
+    if echo:
+        strings.insert(0, [line.strip() for line in read.verbatim])
+    return [template % row for row in zip(*strings, read.line_numbers)]
 
 
 def emit_batch(docs: list[dict], as_json: bool, strict: bool, targets: list[str]) -> int:

@@ -26,6 +26,9 @@ class Points:
     columns: dict[str, np.ndarray]
     bad: list[tuple[int, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # The JSON text of each point as given, when every line is a clean object of exactly
+    # the needed numbers: the output can echo it as "at" instead of formatting it again.
+    verbatim: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.line_numbers)
@@ -45,10 +48,10 @@ def read_points(text: str, names: list[str], parse_value: ParseValue) -> Points:
 
 
 def _read_ndjson(lines: list[str], names: list[str], parse_value: ParseValue) -> Points:
-    numbered = [(i, line) for i, line in enumerate(lines, 1) if line.strip()]
-    fast = _ndjson_fast(numbered, names)
+    fast = _ndjson_fast(lines, names)
     if fast is not None:
         return fast
+    numbered = [(i, line) for i, line in enumerate(lines, 1) if line.strip()]
     rows = []
     for number, line in numbered:
         try:
@@ -63,18 +66,21 @@ def _read_ndjson(lines: list[str], names: list[str], parse_value: ParseValue) ->
     return _columns(rows, names, parse_value)
 
 
-def _ndjson_fast(numbered: list[tuple[int, str]], names: list[str]) -> Points | None:
+def _ndjson_fast(lines: list[str], names: list[str]) -> Points | None:
     """Parse all lines in one json call and build columns in numpy; None if any line is odd.
 
     The common batch is clean; this keeps it to a few C calls per column. Anything the
-    fast path cannot vouch for (a bad line, a string value, ragged vectors, a bool) makes
-    it step aside for the line-by-line reader, which finds and names the culprit.
+    fast path cannot vouch for (a blank or bad line, a string value, ragged vectors, a
+    bool) makes it step aside for the line-by-line reader, which finds and names the
+    culprit.
     """
+    if not all(lines):
+        return None
     try:
-        objs = json.loads("[" + ",".join(line for _, line in numbered) + "]")
+        objs = json.loads("[" + ",".join(lines) + "]")
     except json.JSONDecodeError:
         return None
-    if len(objs) != len(numbered) or not all(type(obj) is dict for obj in objs):
+    if len(objs) != len(lines) or not all(type(obj) is dict for obj in objs):
         return None
     keys = set(objs[0]) if objs else set()
     if not keys.issuperset(names) or any(obj.keys() != keys for obj in objs):
@@ -92,7 +98,9 @@ def _ndjson_fast(numbered: list[tuple[int, str]], names: list[str]) -> Points | 
         if column.dtype.kind not in "iuf":
             return None
         columns[name] = column.astype(np.float64, copy=False)
-    return Points([n for n, _ in numbered], columns, ignored=sorted(keys.difference(names)))
+    ignored = sorted(keys.difference(names))
+    return Points(list(range(1, len(lines) + 1)), columns, ignored=ignored,
+                  verbatim=None if ignored else lines)
 
 
 def _read_csv(lines: list[str], names: list[str], parse_value: ParseValue) -> Points:
