@@ -129,36 +129,51 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
     return node
 
 
+class _SavedOutput:
+    """A forward output kept for backward without a reference cycle (output -> node -> output)."""
+
+    __slots__ = ("nr", "data", "ref", "version")
+
+    def __init__(self, out: Tensor, nr: int) -> None:
+        self.nr, self.data, self.ref, self.version = nr, out.data, weakref.ref(out), out._version
+
+
+# Most saved values were never modified in place: they share one tuple of zeros.
+_ZERO_VERSIONS = {n: (0,) * n for n in range(8)}
+
+
+def _versions_of(values: tuple) -> tuple[int, ...]:
+    versions = tuple([v._version if type(v) is Tensor else 0 for v in values])
+    return _ZERO_VERSIONS.get(len(versions), versions) if not any(versions) else versions
+
+
 class BackwardNode(Node):
     """The context of one Function application (``ctx``) and its node in the graph."""
 
-    __slots__ = ("_edges", "needs_input_grad", "_saved_versions", "_inputs")
+    __slots__ = ("_edges", "needs_input_grad", "_saved", "_saved_versions", "_inputs")
     _function: type[Function]
-    _saved: tuple | None = None
     _materialize_grads = True
     _non_differentiable: tuple = ()
-    _saved_outputs: dict | None = None
     _freed = False
 
     # -- the ctx API ---------------------------------------------------------------------
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep these tensors (inputs or outputs of forward) for backward."""
-        versions = []
         for index, t in enumerate(tensors):
-            if t is None:
-                versions.append(0)
-            elif type(t) is Tensor:
-                versions.append(t._version)
-            else:
+            if t is not None and type(t) is not Tensor:
                 raise TypeError(
                     "save_for_backward can only save variables, but argument "
                     f"{index} is of type {type(t).__name__}"
                 )
-        self._saved = tensors
-        self._saved_versions = versions
+        self._save_values(*tensors)
+
+    def _save_values(self, *values: Any) -> None:
+        """save_for_backward for the built-ins, which also keep constant operands (numbers)."""
+        self._saved = values
+        self._saved_versions = _versions_of(values)
 
     @property
-    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+    def saved_tensors(self) -> tuple[Any, ...]:
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_MESSAGE)
         saved = self._saved
@@ -166,10 +181,11 @@ class BackwardNode(Node):
             return ()
         unpacked = []
         for t, version in zip(saved, self._saved_versions):
-            if type(t) is int:
+            if type(t) is Tensor:
+                if t._version != version:
+                    self._raise_modified(t, version)
+            elif type(t) is _SavedOutput:
                 t = self._unpack_output(t)
-            elif t is not None and t._version != version:
-                self._raise_modified(t, version)
             unpacked.append(t)
         return tuple(unpacked)
 
@@ -182,24 +198,19 @@ class BackwardNode(Node):
     def set_materialize_grads(self, value: bool) -> None:
         self._materialize_grads = bool(value)
 
-    # -- saved outputs are kept without a reference cycle (output -> node -> output) ----
     def _store_saved_outputs(self, outputs: tuple[Tensor, ...]) -> None:
         saved = self._saved
         for nr, out in enumerate(outputs):
             for i, t in enumerate(saved):
                 if t is out:
-                    if self._saved_outputs is None:
-                        self._saved_outputs = {}
-                    self._saved_outputs[nr] = (out.data, weakref.ref(out), out._version)
-                    saved = (*saved[:i], nr, *saved[i + 1 :])
+                    saved = (*saved[:i], _SavedOutput(out, nr), *saved[i + 1 :])
         self._saved = saved
 
-    def _unpack_output(self, nr: int) -> Tensor:
-        data, ref, version = self._saved_outputs[nr]
-        live = ref()
-        if live is not None and live._version != version:
-            self._raise_modified(live, version)
-        return _make(data, True, self, nr)
+    def _unpack_output(self, saved: _SavedOutput) -> Tensor:
+        live = saved.ref()
+        if live is not None and live._version != saved.version:
+            self._raise_modified(live, saved.version)
+        return _make(saved.data, True, self, saved.nr)
 
     def _raise_modified(self, t: Tensor, version: int) -> None:
         where = f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn else "a leaf"
@@ -214,7 +225,6 @@ class BackwardNode(Node):
     def _release(self) -> None:
         if self._saved is not None:
             self._saved = None
-            self._saved_outputs = None
             self._freed = True
 
     # -- the engine's entry point ------------------------------------------------------
@@ -280,10 +290,16 @@ class Function:
         return _as_output(raw, args)
 
 
+# Interned, so that a million nodes share a handful of these small tuples.
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+_SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
+
+
 def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -> Any:
     """Run forward with recording off and make its outputs the children of a new node."""
     ctx = cls._node_class()
-    ctx.needs_input_grad = needs
+    ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
+    ctx._saved = None
     state.grad_enabled = False
     try:
         raw = cls.forward(ctx, *args)
@@ -299,7 +315,11 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     )
     if type(raw) is not tuple:
         out = _as_output(raw, args)
-        ctx._output_shapes = (out.data.shape,)
+        shape = out.data.shape
+        shapes = _SINGLE_SHAPES.get(shape)
+        if shapes is None:
+            shapes = _SINGLE_SHAPES[shape] = (shape,)
+        ctx._output_shapes = shapes
         if not ctx._non_differentiable:
             out._requires_grad = True
             out.grad_fn = ctx
@@ -385,6 +405,7 @@ class _DifferentiatedTwice(BackwardNode):
 def _poisoned(grad: Tensor, ctx: BackwardNode) -> Tensor:
     """``grad``'s value, depending (for the graph) on the inputs of ``ctx``'s forward."""
     node = _DifferentiatedTwice()
+    node._saved = None
     node._edges = ctx._edges
     node._output_shapes = (grad.data.shape,)
     return _make(grad.data, True, node, 0)

@@ -190,21 +190,14 @@ class Div(Function):
 
 
 def _save_operands(ctx: Ctx, a: Operand, b: Operand, *outputs: Tensor) -> None:
-    """Save tensor operands for backward; keep constants (numbers, arrays) aside."""
-    a_is_tensor, b_is_tensor = type(a) is Tensor, type(b) is Tensor
-    ctx.save_for_backward(a if a_is_tensor else None, b if b_is_tensor else None, *outputs)
-    if not (a_is_tensor and b_is_tensor):
-        ctx.constants = (None if a_is_tensor else a, None if b_is_tensor else b)
+    """Save both operands for backward, tensors and constants (numbers, arrays) alike."""
+    ctx._save_values(a, b, *outputs)
 
 
 def _operands(ctx: Ctx) -> tuple:
-    """The two operands again: saved tensors, or the constants kept aside."""
-    a, b = ctx.saved_tensors[:2]
-    if a is None:
-        a = ctx.constants[0]
-    if b is None:
-        b = ctx.constants[1]
-    return a, b
+    """The two operands again."""
+    saved = ctx.saved_tensors
+    return saved[0], saved[1]
 
 
 class Pow(Function):
