@@ -641,6 +641,11 @@ class Cat(Function):
     @staticmethod
     def forward(ctx: Ctx, dim: int, *tensors: Tensor) -> Any:
         arrays = [_data(t) for t in tensors]
+        for index, array in enumerate(arrays):
+            if np.ndim(array) == 0:
+                raise RuntimeError(
+                    f"zero-dimensional tensor (at position {index}) cannot be concatenated"
+                )
         axis = dim % arrays[0].ndim
         ctx.axis, ctx.bounds = axis, np.cumsum([0] + [a.shape[axis] for a in arrays])
         return np.concatenate(arrays, axis=axis)
@@ -811,13 +816,18 @@ def _zeroed(x: Tensor, zero: float) -> Tensor:
 
 
 # -- creation -----------------------------------------------------------------------
-_rng = np.random.default_rng()
+_generator: list = []  # made on first use: importing numpy.random costs ~25 ms of start-up
+
+
+def _rng() -> np.random.Generator:
+    if not _generator:
+        _generator.append(np.random.default_rng())
+    return _generator[0]
 
 
 def manual_seed(seed: int) -> None:
     """Seed the generator behind ``rand`` and ``randn``."""
-    global _rng
-    _rng = np.random.default_rng(seed)
+    _generator[:] = [np.random.default_rng(seed)]
 
 
 def _shape(size: tuple) -> tuple[int, ...]:
@@ -860,11 +870,11 @@ def linspace(start: float, end: float, steps: int, requires_grad: bool = False) 
 
 
 def rand(*size: Any, requires_grad: bool = False) -> Tensor:
-    return Tensor(_rng.random(_shape(size)), requires_grad=requires_grad)
+    return Tensor(_rng().random(_shape(size)), requires_grad=requires_grad)
 
 
 def randn(*size: Any, requires_grad: bool = False) -> Tensor:
-    return Tensor(_rng.standard_normal(_shape(size)), requires_grad=requires_grad)
+    return Tensor(_rng().standard_normal(_shape(size)), requires_grad=requires_grad)
 
 
 # -- Tensor's operators and methods ---------------------------------------------------
