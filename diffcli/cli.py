@@ -7,6 +7,7 @@ one-point `grad --json --no-check` loads only typer, numpy and the engine.
 """
 
 import functools
+import os
 import re
 import sys
 import traceback
@@ -136,14 +137,36 @@ def _guarded(fn: Callable[..., int | None], kwargs: dict) -> int | None:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            return fn(**kwargs)
+            status = fn(**kwargs)
+        sys.stdout.flush()  # a reader that left shows up here rather than at exit
+        return status
     except (typer.Exit, typer.Abort):
         raise
+    except BrokenPipeError:
+        return _reader_gone()
     except Exception as err:
         if debug:
             traceback.print_exc()
         render.error(_explain(err))
         return 2
+
+
+# 128 + SIGPIPE: what a shell reports for a writer whose reader left early (`yes | head -1`).
+_BROKEN_PIPE = 141
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed early (`| head`): stop quietly, as Unix tools do.
+
+    Python's recipe: point stdout at devnull, so the interpreter's flush at exit
+    cannot fail again with a message.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test runner): nothing to flush
+        pass
+    return _BROKEN_PIPE
 
 
 def _show_warning(message: Warning | str, category: type, *args: Any, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ Everything but results goes to stderr.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -72,9 +73,22 @@ def write_lines(lines: Iterable[str]) -> None:
 
 def console(stderr: bool = False) -> Any:
     """A rich console; rich itself honours NO_COLOR and drops styles when not a terminal."""
+    return _console_class()(stderr=stderr, highlight=False)
+
+
+@functools.cache
+def _console_class() -> type:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    class QuietConsole(Console):
+        """Leaves a closed pipe to the CLI (rich's own handler would exit 1, which means
+        "a check failed" here)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return QuietConsole
 
 
 def number(value: Any) -> str:

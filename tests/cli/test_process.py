@@ -1,9 +1,14 @@
 """Through a real process: python -m diffcli, start-up imports, stdout purity, NO_COLOR, --debug."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
-from .helpers import run_process
+import pytest
+
+from .helpers import ROOT, run_process
 
 ONE_POINT = ("grad", "x**3 + y**2", "--at", "x=2", "--at", "y=3", "--json", "--no-check")
 # SGR colour parameters: 30-37/90-97 foreground, 40-47/100-107 background, 38;/48; extended.
@@ -67,3 +72,21 @@ def test_batch_through_stdin_of_a_real_process():
 def test_second_backward_error_through_a_process():
     run = run_process("backward", "x**3", "--at", "x=2", "--repeat", "2")
     assert run.code == 2 and "backward through the graph a second time" in run.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("graph", "sin(x)*y", "--at", "x=1,y=2", "--format", "dot"),  # plain writes
+    ("symbolic", "sin(x)*y"),  # rich's console
+    ("grad", "x**2", "--at", "x=3", "--json"),
+])
+def test_a_reader_that_leaves_early_ends_the_run_quietly(args):
+    # The read end is closed before the child starts, so every write fails (EPIPE), as
+    # when `| head -1` has already exited.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "diffcli", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")  # 128 + SIGPIPE, as a shell reports
