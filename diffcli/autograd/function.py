@@ -274,20 +274,23 @@ class Function:
             needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
             if True in needs:
                 return _apply_recorded(cls, args, needs)
-            ctx = cls._unrecorded_class()
-            ctx._inputs = args
-            state.grad_enabled = False
-            try:
-                raw = cls.forward(ctx, *args)
-            finally:
-                state.grad_enabled = True
-        else:
-            ctx = cls._unrecorded_class()
-            ctx._inputs = args
-            raw = cls.forward(ctx, *args)
+        ctx = cls._unrecorded_class()
+        ctx._inputs = args
+        raw = _forward(cls, ctx, args)
         if type(raw) is tuple:
             return tuple([_as_output(o, args) for o in raw])
         return _as_output(raw, args)
+
+
+def _forward(cls: type[Function], ctx: BackwardNode, args: tuple) -> Any:
+    """``forward``, always with recording off: its operations are not part of the graph."""
+    if not state.grad_enabled:
+        return cls.forward(ctx, *args)
+    state.grad_enabled = False
+    try:
+        return cls.forward(ctx, *args)
+    finally:
+        state.grad_enabled = True
 
 
 # Interned, so that a million nodes share a handful of these small tuples.
@@ -300,11 +303,7 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx = cls._node_class()
     ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
     ctx._saved = None
-    state.grad_enabled = False
-    try:
-        raw = cls.forward(ctx, *args)
-    finally:
-        state.grad_enabled = True
+    raw = _forward(cls, ctx, args)
     ctx._edges = tuple(
         [
             ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (accumulator_of(a), 0))
