@@ -705,10 +705,7 @@ def derivative(
 
 
 def _draw_derivative(doc: dict) -> None:
-    wrt = doc["wrt"]
-    top = "∂" if len(wrt) == 1 else f"∂{len(wrt)}"
-    label = f"{top}/" + "".join(f"∂{name}" for name in wrt)
-    rows = [("value", doc["value"]), (label, doc["derivative"])]
+    rows = [("value", doc["value"]), (render.derivative_label(doc["wrt"]), doc["derivative"])]
     render.show(f"{doc['expression']}  at {_at_text(doc['at'])}", rows, _check_notes(doc["check"]))
 
 

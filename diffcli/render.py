@@ -106,6 +106,24 @@ def number(value: Any) -> str:
     return f"{value:.12g}"
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power(n: int) -> str:
+    return "" if n == 1 else str(n).translate(_SUPERSCRIPTS)
+
+
+def derivative_label(wrt: list[str]) -> str:
+    """Leibniz notation in the order given, repeats grouped: x, x, y -> "∂³/∂x²∂y"."""
+    runs: list[list[Any]] = []
+    for name in wrt:
+        if runs and runs[-1][0] == name:
+            runs[-1][1] += 1
+        else:
+            runs.append([name, 1])
+    return f"∂{_power(len(wrt))}/" + "".join(f"∂{name}{_power(n)}" for name, n in runs)
+
+
 def _text(value: Any) -> Any:
     from rich.text import Text
 

@@ -1,6 +1,7 @@
 """derivative, hessian, jacobian, check, symbolic, graph: JSON against sympy, exit statuses."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -111,3 +112,16 @@ def test_graph_without_values_shows_the_structure(cli):
 
 def test_graph_format_is_checked(cli):
     assert cli("graph", "x", "--format", "png").code == 2
+
+
+@pytest.mark.parametrize(("args", "label", "by_hand"), [
+    (("x**3", "--wrt", "x", "--order", "2", "--at", "x=1"), "∂²/∂x²", "6"),  # 6x
+    (("x**3*y", "--wrt", "x", "--wrt", "x", "--wrt", "y", "--at", "x=2,y=5"), "∂³/∂x²∂y", "12"),
+    (("x*y", "--wrt", "x", "--wrt", "y", "--at", "x=2,y=5"), "∂²/∂x∂y", "1"),
+    (("x**12", "--wrt", "x", "--order", "12", "--at", "x=1", "--no-check"), "∂¹²/∂x¹²",
+     "479001600"),  # 12!
+])
+def test_derivative_label_in_leibniz_notation(cli, args, label, by_hand):
+    run = cli("derivative", *args, env={"COLUMNS": "120"})
+    assert run.code == 0
+    assert re.search(rf"^\s*{label}\s+{by_hand}\s*$", run.stdout, re.M), run.stdout
