@@ -6,6 +6,7 @@ run by the same Python interpreter that runs `diffcli`.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import Row, median_seconds
+from benchmarks.harness import Row, medians
 
 EXPR = "x**3 + y**2"
 ONE_POINT = ["grad", EXPR, "--at", "x=2", "--at", "y=3", "--json"]
@@ -85,10 +86,6 @@ def batch_input(n: int) -> tuple[bytes, list[tuple[float, float]]]:
     return text.encode(), points
 
 
-def _ms(cmd: list[str], repeats: int, stdin: bytes | None = None) -> float:
-    return 1e3 * median_seconds(lambda: run(cmd, stdin), repeats)
-
-
 def bench_cli(points: int = 100_000, repeats: int = 10, batch_repeats: int = 3) -> list[Row]:
     diffcli, python = diffcli_command()
     rows = [
@@ -106,12 +103,14 @@ def bench_cli(points: int = 100_000, repeats: int = 10, batch_repeats: int = 3) 
     ]
     for row, (cmd, ref_cmd, stdin, expected) in zip(rows, cases, strict=True):
         n = batch_repeats if stdin else repeats
-        row.ref_value = _ms(ref_cmd, n, stdin)  # measured even without diffcli: the floor
+        timed = [functools.partial(run, ref_cmd, stdin)]  # measured even without diffcli
         try:
             check_gradients(run(cmd, stdin), expected)
-            row.value = _ms(cmd, n, stdin)
+            timed.append(functools.partial(run, cmd, stdin))
         except Unavailable as why:
             row.note = f"not available ({why})"
+        row.ref_value, *value = medians(timed, n, scale=1e3)
+        row.value = value[0] if value else None
         if stdin:
             row.value, row.ref_value = (None if ms is None else 1e3 * len(expected) / ms
                                         for ms in (row.value, row.ref_value))

@@ -14,6 +14,7 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
 from types import ModuleType
@@ -21,7 +22,7 @@ from types import ModuleType
 import numpy as np
 
 from benchmarks import reference_tape
-from benchmarks.harness import Row, median_seconds
+from benchmarks.harness import Row, medians
 
 STEP = 1.0001
 OPS_PER_STEP = 3  # x*STEP, sin(x), and their sum
@@ -98,10 +99,11 @@ def bench_scalar(sizes: tuple[int, ...] = (7_500, 75_000), repeats: int = 5) -> 
                                  rel_tol=1e-9, abs_tol=1e-300)
         for paused in (False, True):
             gc_mode = "paused" if paused else "on"
-            value, ref = (_us_per_op(lib, steps, repeats, paused) for lib in (dc, reference_tape))
+            value, ref, t_torch = medians(
+                [_bound(scalar_grad, lib, steps) for lib in (dc, reference_tape, torch)],
+                repeats, scale=1e6 / (steps * OPS_PER_STEP), gc_paused=paused)
             row = Row(f"scalar graph {_ops_label(ops)}, GC {gc_mode}", "us/op", value,
-                      f"py tape, GC {gc_mode}", ref,
-                      torch=_us_per_op(torch, steps, repeats, paused) if torch else None)
+                      f"py tape, GC {gc_mode}", ref, torch=t_torch)
             if ops == 75_000:
                 row.target = "<=5 us/op, <=1.5x ref"
                 row.met = value <= 5 and value <= 1.5 * ref
@@ -111,9 +113,10 @@ def bench_scalar(sizes: tuple[int, ...] = (7_500, 75_000), repeats: int = 5) -> 
     return rows
 
 
-def _us_per_op(lib: ModuleType, steps: int, repeats: int, gc_paused: bool) -> float:
-    seconds = median_seconds(lambda: scalar_grad(lib, steps), repeats, gc_paused=gc_paused)
-    return 1e6 * seconds / (steps * OPS_PER_STEP)
+def _bound(fn: Callable[..., object], lib: ModuleType | None, *args: object
+           ) -> Callable[[], object] | None:
+    """`fn(lib, *args)` as a thunk to time, or None when `lib` (torch) is missing."""
+    return None if lib is None else functools.partial(fn, lib, *args)
 
 
 # -- 2. gradient over many points --------------------------------------------------------
@@ -150,14 +153,11 @@ def bench_points(n: int = 1_000_000, repeats: int = 7) -> list[Row]:
                 for a, b in zip(points_grad(dc, xs, ys), points_grad_by_hand(xs, ys),
                                 strict=True))
 
-    def ms(fn: object) -> float:
-        return 1e3 * median_seconds(fn, repeats)
-
-    value = ms(lambda: points_grad(dc, xs, ys))
-    ref = ms(lambda: points_grad_by_hand(xs, ys))
+    value, ref, t_torch = medians(
+        [_bound(points_grad, dc, xs, ys), functools.partial(points_grad_by_hand, xs, ys),
+         _bound(points_grad, torch, xs, ys)], repeats, scale=1e3)
     row = Row(f"grad sin(x)exp(y)+x^3y, {n:,} pts", "ms", value, "numpy by hand", ref,
-              target="<=1.5x ref", met=value <= 1.5 * ref and right,
-              torch=ms(lambda: points_grad(torch, xs, ys)) if torch else None,
+              target="<=1.5x ref", met=value <= 1.5 * ref and right, torch=t_torch,
               note="" if right else "WRONG gradient")
     return [row]
 
@@ -188,9 +188,8 @@ def bench_nth(max_order: int = 8, repeats: int = 5) -> list[Row]:
     prev = prev_torch = None
     for n in range(1, max_order + 1):
         right = math.isclose(nth_derivative(dc, n), nth_derivative_sympy(n), rel_tol=1e-9)
-        value = 1e3 * median_seconds(lambda n=n: nth_derivative(dc, n), repeats)
-        t_torch = (1e3 * median_seconds(lambda n=n: nth_derivative(torch, n), repeats)
-                   if torch else None)
+        value, t_torch = medians([_bound(nth_derivative, lib, n) for lib in (dc, torch)],
+                                 repeats, scale=1e3)
         row = Row(f"d^{n}/dx^{n} exp(sin x), nested grad", "ms", value,
                   f"order {n - 1}" if n > 1 else "", prev, torch=t_torch, torch_ref=prev_torch)
         if n > 1:
@@ -314,14 +313,11 @@ def bench_hessian(dim: int = 100, repeats: int = 7) -> list[Row]:
     right = np.allclose(rosenbrock_hessian(dc, xs), rosenbrock_hessian_by_hand(xs),
                         rtol=1e-12, atol=1e-9)
 
-    def ms(fn: object) -> float:
-        return 1e3 * median_seconds(fn, repeats)
-
-    value = ms(lambda: rosenbrock_hessian(dc, xs))
-    row = Row(f"hessian rosenbrock, {dim}-d", "ms", value, "numpy by hand",
-              ms(lambda: rosenbrock_hessian_by_hand(xs)), target="<=35 ms",
-              met=value <= 35 and right,
-              torch=ms(lambda: rosenbrock_hessian(torch, xs)) if torch else None,
+    value, ref, t_torch = medians(
+        [_bound(rosenbrock_hessian, dc, xs), functools.partial(rosenbrock_hessian_by_hand, xs),
+         _bound(rosenbrock_hessian, torch, xs)], repeats, scale=1e3)
+    row = Row(f"hessian rosenbrock, {dim}-d", "ms", value, "numpy by hand", ref,
+              target="<=35 ms", met=value <= 35 and right, torch=t_torch,
               note="" if right else "WRONG hessian")
     return [row]
 

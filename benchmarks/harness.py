@@ -5,31 +5,37 @@ from __future__ import annotations
 import gc
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
 
-def median_seconds(fn: Callable[[], object], repeats: int, *, gc_paused: bool = False) -> float:
-    """Median wall time of `fn()` over `repeats` runs, after one untimed warm-up run.
+def medians(fns: Sequence[Callable[[], object] | None], repeats: int, *, scale: float = 1.0,
+            gc_paused: bool = False) -> list[float | None]:
+    """Median wall time of each `fn()` over `repeats` runs, times `scale`; None for None.
 
-    With `gc_paused` the cyclic collector is off inside the timed region only; garbage
+    The functions take turns within each repeat, so a burst of load on a shared machine
+    hits a figure and its reference alike. Each runs once untimed first (warm-up). With
+    `gc_paused` the cyclic collector is off inside the timed region only; the garbage
     left behind is collected between runs, outside the clock.
     """
-    fn()
-    times = []
+    present = [fn for fn in fns if fn is not None]
+    for fn in present:
+        fn()
+    times: dict[int, list[float]] = {id(fn): [] for fn in present}
     for _ in range(repeats):
-        gc.collect()
-        if gc_paused:
-            gc.disable()
-        start = perf_counter()
-        try:
-            fn()
-        finally:
-            times.append(perf_counter() - start)
-            gc.enable()
+        for fn in present:
+            gc.collect()
+            if gc_paused:
+                gc.disable()
+            start = perf_counter()
+            try:
+                fn()
+            finally:
+                times[id(fn)].append(perf_counter() - start)
+                gc.enable()
     gc.collect()
-    return statistics.median(times)
+    return [None if fn is None else scale * statistics.median(times[id(fn)]) for fn in fns]
 
 
 @dataclass
