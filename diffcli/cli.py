@@ -359,15 +359,24 @@ def _tolerances(rtol: float | None, atol: float | None) -> dict[str, float]:
 
 
 def _check_notes(check: dict | None) -> list[str]:
+    """One line: which witness autograd was judged against, the verdict and the gaps."""
     if check is None:
         return []
-    verdict = "agrees" if check.get("agree") else "DISAGREES"
-    details = ", ".join(
-        f"{key} {render.number(check[key])}"
-        for key in ("max_abs_error", "max_rel_error")
-        if check.get(key) is not None
-    )
-    return [f"check: autograd {verdict} with sympy and finite differences ({details})"]
+    has = {key: any(v is not None for v in check[key].values())
+           for key in ("symbolic", "finite_difference")}
+    witness = "sympy" if has["symbolic"] else "finite differences" if has["finite_difference"] else None
+    if witness is None:
+        note = "check: no witness to compare with"
+    else:
+        verdict = "agrees" if check["agree"] else "DISAGREES"
+        note = (f"check: autograd {verdict} with {witness} (max error: abs "
+                f"{render.number(check['max_abs_error'])}, rel {render.number(check['max_rel_error'])})")
+    kinks = [c["name"] for c in check["components"] if c["status"] == "convention"]
+    if kinks:
+        note += f"; at a kink for {', '.join(kinks)}, autograd takes PyTorch's convention"
+    if check["skipped"]:
+        note += f"; sympy {check['skipped']}"
+    return [note]
 
 
 def variables(node: Any) -> list[str]:

@@ -135,15 +135,11 @@ def show(title: str, rows: list[tuple[str, Any]], notes: Iterable[str] = ()) -> 
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
-    table.add_column(style="bold cyan")
-    table.add_column()
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
     for name, value in rows:
         table.add_row(_text(name), _text(value))
-    out = console()
-    out.print(_text(title))
-    out.print(table)
-    for note in notes:
-        out.print(_text(note))
+    _print(title, table, notes)
 
 
 def show_table(title: str, columns: list[str], rows: list[list[Any]],
@@ -151,16 +147,62 @@ def show_table(title: str, columns: list[str], rows: list[list[Any]],
     """A table with a header row (matrices, batches, per-input verdicts)."""
     from rich.table import Table
 
+    out = console()
     table = Table()
-    for column in columns:
-        table.add_column(_text(column))
+    widths = _fit(columns, rows, out.width)
+    for column, width in zip(columns, widths or [None] * len(columns)):
+        table.add_column(_text(column), width=width, overflow="fold")
     for row in rows:
         table.add_row(*(_text(cell) for cell in row))
-    out = console()
-    out.print(_text(title))
+    _print(title, table, notes, out)
+
+
+def _fit(columns: list[str], rows: list[list[Any]], available: int) -> list[int] | None:
+    """Column widths for a terminal `available` cells wide; None when all fits as it is.
+
+    Numbers are never cut. Text columns (formulas, names) give way first, down to their
+    longest word; then columns of numbers, down to their longest number (a vector
+    breaks between elements, a header between words). Only if even that is too wide do
+    the widest columns shrink further, and a number then folds onto the next line, whole.
+    """
+    from rich.cells import cell_len
+
+    cells = [[column, *(row[k] for row in rows)] for k, column in enumerate(columns)]
+    widths = [max(cell_len(number(value)) for value in col) for col in cells]
+    # One space of padding either side of each column and a border line before each.
+    excess = sum(widths) + 3 * len(columns) + 1 - available
+    if excess <= 0:
+        return None
+    numeric = [all(not isinstance(value, str) for value in col[1:]) for col in cells]
+    unbroken = [max(map(cell_len, _pieces(col)), default=1) for col in cells]
+    for may_shrink, floors in (([not n for n in numeric], unbroken), (numeric, unbroken),
+                               ([True] * len(columns), [1] * len(columns))):
+        while excess > 0:
+            slack, k = max((widths[k] - floors[k], k) for k in range(len(columns))
+                           if may_shrink[k])
+            if slack <= 0:
+                break
+            widths[k] -= 1
+            excess -= 1
+    return widths
+
+
+def _pieces(values: list[Any]) -> list[str]:
+    """What may not be broken: words of text, a whole number, an element of a vector."""
+    pieces: list[str] = []
+    for value in values:
+        text = number(value)
+        pieces += [text] if isinstance(value, (int, float, np.generic)) else text.split()
+    return pieces
+
+
+def _print(title: str, table: Any, notes: Iterable[str], out: Any = None) -> None:
+    """Title, table, notes; a note is prose, so the terminal wraps it, not rich."""
+    out = out or console()
+    out.print(_text(title), soft_wrap=True)
     out.print(table)
     for note in notes:
-        out.print(_text(note))
+        out.print(_text(note), soft_wrap=True)
 
 
 def node_label(node: dict, sep: str = "  ") -> str:
@@ -200,7 +242,7 @@ def show_tree(title: str, children: dict[int, list[int]], labels: dict[int, str]
         for child in children.get(node, []):
             stack.append((child, branch.add(_text(labels[child]))))
     out = console()
-    out.print(_text(title))
+    out.print(_text(title), soft_wrap=True)
     out.print(tree)
 
 

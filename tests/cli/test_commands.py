@@ -125,3 +125,35 @@ def test_derivative_label_in_leibniz_notation(cli, args, label, by_hand):
     run = cli("derivative", *args, env={"COLUMNS": "120"})
     assert run.code == 0
     assert re.search(rf"^\s*{label}\s+{by_hand}\s*$", run.stdout, re.M), run.stdout
+
+
+def test_tables_never_cut_numbers_on_an_80_column_terminal(cli):
+    run = cli("check", "x**3 * y + sin(y)", "--grad", "x=3*x**2*y", "--grad", "y=x**3 + sin(y)",
+              "--at", "x=1.5", "--at", "y=0.5", env={"COLUMNS": "80"})
+    assert run.code == 1 and "…" not in run.stdout
+    assert all(len(line) <= 80 for line in run.stdout.splitlines() if "│" in line)
+    right = f"{1.5**3 + np.cos(0.5):.12g}"  # d/dy = x^3 + cos(y), by hand
+    row = next(line for line in run.stdout.splitlines() if line.startswith("│ y"))
+    assert row.count(right) == 2  # autograd and sympy columns, every digit
+    # The explanation is prose: one line, for the terminal to wrap.
+    assert any(line.startswith("∂/∂y is wrong") and line.endswith("of the points tried")
+               for line in run.stdout.splitlines())
+
+
+def test_narrow_tables_fold_numbers_rather_than_cut_them(cli):
+    run = cli("jacobian", "x*y", "exp(x)*cos(y)", "--at", "x=1.123456,y=2.2", "--no-check",
+              env={"COLUMNS": "24"})
+    assert run.code == 0 and "…" not in run.stdout
+    column_x = "".join(line.split("│")[2].strip() for line in run.stdout.splitlines()
+                       if line.startswith("│"))
+    assert column_x == f"2.2{np.exp(1.123456) * np.cos(2.2):.12g}"  # y, then e^x cos(y) by hand
+
+
+def test_check_note_names_the_witness_that_judged(cli):
+    run = cli("grad", "relu(x)*y", "--at", "x=0,y=2", env={"COLUMNS": "80"})
+    note = run.stdout.splitlines()[-1]
+    assert note.startswith("check: autograd agrees with sympy")
+    assert "kink for x" in note  # relu'(0): sympy's 1/2 against PyTorch's 0
+    timed_out = cli("grad", "x**2", "--at", "x=1", "--check-timeout", "0")
+    assert re.fullmatch(r"check: autograd agrees with finite differences \(max error: abs \S+, "
+                        r"rel \S+\); sympy skipped: timed out", timed_out.stdout.splitlines()[-1])
