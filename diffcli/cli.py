@@ -849,6 +849,7 @@ def symbolic(
     expression: Expr,
     wrt: Wrt = None,
     latex: Annotated[bool, typer.Option("--latex", help="Also give LaTeX.")] = False,
+    check_timeout: Timeout = 10.0,
     json: Json = False,
     debug: Debug = False,
 ) -> int:
@@ -858,14 +859,11 @@ def symbolic(
     unknown = [name for name in wrt or [] if name not in names]
     if unknown:
         raise BadInput(f"--wrt {_names(unknown)}: not a variable of the expression")
-    formulas = _sympy_derivatives(node, wrt or names)
-    doc: dict[str, Any] = {"expression": expression,
-                           "derivative": {name: str(f) for name, f in formulas.items()}}
-    if latex:
-        import sympy
-
-        doc["latex"] = {name: sympy.latex(f) for name, f in formulas.items()}
-    return emit(doc, json, False, _draw_symbolic)
+    formulas = _verify().symbolic_derivatives(node, wrt or names, latex=latex,
+                                              timeout=check_timeout)
+    if formulas.skipped:
+        render.warn(f"sympy {formulas.skipped} (allow more with --check-timeout)")
+    return emit({"expression": expression, **formulas.to_json()}, json, False, _draw_symbolic)
 
 
 def _draw_symbolic(doc: dict) -> None:
@@ -992,6 +990,7 @@ def gradcheck(
     eps: Annotated[float, typer.Option("--eps", help="Finite-difference step.")] = 1e-6,
     rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance, as gradcheck's.")] = 1e-3,
     atol: Annotated[float, typer.Option("--atol", help="Absolute tolerance, as gradcheck's.")] = 1e-5,
+    check_timeout: Timeout = 10.0,
     json: Json = False,
     strict: Strict = False,
     debug: Debug = False,
@@ -1017,87 +1016,16 @@ def gradcheck(
         if stray:
             raise BadInput(f"--expr uses {_names(stray)}, which {target} does not take")
     point = {p: values[p] for p in params}
-    report = _check_function(target, fn, params, point, node, order, eps, rtol, atol)
-    doc = {"target": target, "at": point, **report}
-    return max(0 if report["ok"] else 1, emit(doc, json, strict, _draw_gradcheck))
-
-
-def _check_function(target: str, fn: Callable[..., Any], params: list[str], point: dict[str, Any],
-                    node: Any, order: int, eps: float, rtol: float, atol: float) -> dict:
-    """Per input: the user's backward (analytical) against central differences of the
-    forward (numerical) and sympy (with --expr), by the engine's gradcheck pieces."""
-    import numpy as np
-
-    from diffcli import Tensor, tensor
-    from diffcli.autograd.gradcheck import analytical_jacobian, numerical_jacobian
-
-    inputs = tuple(tensor(np.array(point[p], dtype=float), requires_grad=True) for p in params)
+    verify = _verify()
     try:
-        output = fn(*inputs)
-    except Exception as err:
-        raise BadInput(f"{target}: the forward raised {type(err).__name__}: {err}") from None
-    if not isinstance(output, Tensor):
-        raise BadInput(f"{target}: the forward returned {type(output).__name__}, not a Tensor")
-    symbolic = _symbolic_gradient(node, point, params) if node is not None else None
-    orders = [(fn, symbolic)] if order == 1 else [(fn, symbolic), (_gradient_of(fn), None)]
-    rows = [{"name": p, "ok": True} for p in params]
-    error = None
-    for level, (f, truth) in enumerate(orders):
-        key = "" if level == 0 else "_2"
-        for i, (row, x) in enumerate(zip(rows, inputs)):
-            numerical = numerical_jacobian(f, inputs, i, eps)
-            try:
-                analytical = analytical_jacobian(f, inputs, i) if error is None else None
-            except Exception as err:  # the user's backward: whatever it raises is its fault
-                error, analytical = _backward_error(err, params), None
-            shape = x.data.shape if output.data.size == 1 else output.data.shape + x.data.shape
-            row["analytical" + key] = None if analytical is None else _jacobian(analytical, shape)
-            row["numerical" + key] = _jacobian(numerical, shape)
-            row["symbolic" + key] = None if truth is None else truth[row["name"]]
-            row["ok"] = row["ok"] and analytical is not None and all(
-                np.allclose(a, n, rtol=rtol, atol=atol) for a, n in zip(analytical, numerical)
-            ) and (truth is None or np.allclose(row["analytical" + key], truth[row["name"]],
-                                                rtol=rtol, atol=atol))
-    return {"ok": all(row["ok"] for row in rows), "inputs": rows, "error": error}
-
-
-def _jacobian(blocks: list[Any], shape: tuple[int, ...]) -> Any:
-    """One block per output, reshaped to output shape + input shape (the gradient's shape
-    for a scalar output)."""
-    import numpy as np
-
-    if len(blocks) == 1:
-        return blocks[0].reshape(shape)
-    return [block.item() if block.size == 1 else np.asarray(block).reshape(-1) for block in blocks]
-
-
-def _gradient_of(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """x -> the user's gradient of fn at x, differentiable again (for --order 2)."""
-    from diffcli import autograd
-
-    def first(*xs: Any) -> tuple:
-        return autograd.grad(fn(*xs), xs, create_graph=True, materialize_grads=True)
-
-    return first
-
-
-def _backward_error(err: Exception, params: list[str]) -> str:
-    """The engine's message about a hand-written backward, in the user's terms."""
-    message = str(err)
-    count = re.search(r"incorrect number of gradients \(expected (\d+), got (\d+)\)", message)
-    if count:
-        expected, got = count.groups()
-        return (f"backward returned {got} gradient{'s' if got != '1' else ''} but forward takes "
-                f"{expected} inputs ({', '.join(params)}): return one gradient per input, in "
-                "the order of forward's parameters (None for one that needs no gradient)")
-    shape = re.search(r"invalid gradient at index (\d+) - got \[(.*?)\] but expected shape "
-                      r"compatible with \[(.*?)\]", message)
-    if shape:
-        index, got, expected = int(shape.group(1)), shape.group(2), shape.group(3)
-        return (f"backward's gradient for '{params[index]}' (input {index + 1}) has shape "
-                f"[{got}], but {params[index]} has shape [{expected}]: each gradient must "
-                "have the shape of its input")
-    return f"backward raised {type(err).__name__}: {message}"
+        report = verify.check_function(fn, params, point, node, order, eps=eps, rtol=rtol,
+                                       atol=atol, timeout=check_timeout)
+    except verify.FunctionError as err:
+        raise BadInput(f"{target}: {err}") from None
+    if report.skipped:
+        render.warn(f"--expr: sympy's witness {report.skipped}")
+    doc = {"target": target, "at": point, **report.to_json()}
+    return max(0 if report.ok else 1, emit(doc, json, strict, _draw_gradcheck))
 
 
 def _load_user_function(target: str) -> tuple[Callable[..., Any], list[str]]:
@@ -1146,29 +1074,13 @@ def _user_line(err: BaseException, path: Any) -> str:
 
 
 def _draw_gradcheck(doc: dict) -> None:
-    second = "analytical_2" in doc["inputs"][0] if doc["inputs"] else False
-    columns = ["input", "analytical", "numerical", "symbolic"]
-    columns += ["2nd analytical", "2nd numerical"] if second else []
-    rows = [[r["name"], r["analytical"], r["numerical"], r["symbolic"],
-             *([r["analytical_2"], r["numerical_2"]] if second else []),
-             "ok" if r["ok"] else "WRONG"] for r in doc["inputs"]]
+    keys = ["analytical", "numerical", "symbolic"]
+    if doc["inputs"] and "analytical_2" in doc["inputs"][0]:
+        keys += ["analytical_2", "numerical_2"]
+        if any(r["symbolic_2"] is not None for r in doc["inputs"]):
+            keys.append("symbolic_2")
+    columns = ["input", *(f"2nd {k[:-2]}" if k.endswith("_2") else k for k in keys)]
+    rows = [[r["name"], *(r[k] for k in keys), "ok" if r["ok"] else "WRONG"]
+            for r in doc["inputs"]]
     render.show_table(f"{doc['target']}  at {_at_text(doc['at'])}", [*columns, "verdict"], rows,
                       [f"error: {doc['error']}"] if doc.get("error") else [])
-
-
-def _symbolic_gradient(node: Any, point: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """sympy's gradient of --expr at the point (the verifier's symbolic witness)."""
-    check = _verify().check_gradient(node, point, None, names).to_json()
-    if check["skipped"]:
-        render.warn(f"--expr: sympy's witness {check['skipped']}")
-    return {name: None if value is None else value for name, value in check["symbolic"].items()}
-
-
-def _sympy_derivatives(node: Any, names: list[str]) -> dict[str, Any]:
-    """sympy's derivative of the tree by each name (the bridge builds it node by node)."""
-    import sympy
-
-    from diffcli.expr.symbolic import symbol, to_sympy
-
-    expression = to_sympy(node)
-    return {name: sympy.diff(expression, symbol(name)) for name in names}

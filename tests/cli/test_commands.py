@@ -157,3 +157,10 @@ def test_check_note_names_the_witness_that_judged(cli):
     timed_out = cli("grad", "x**2", "--at", "x=1", "--check-timeout", "0")
     assert re.fullmatch(r"check: autograd agrees with finite differences \(max error: abs \S+, "
                         r"rel \S+\); sympy skipped: timed out", timed_out.stdout.splitlines()[-1])
+
+
+def test_symbolic_stops_at_the_check_timeout(cli):
+    huge = "*".join(f"sin(x + {i}*y)" for i in range(1, 300))  # sympy needs ~20 s for it
+    run = cli("symbolic", huge, "--wrt", "x", "--check-timeout", "0.2", "--json")
+    assert run.code == 0 and "skipped: timed out" in run.stderr
+    assert run.json()["derivative"] == {"x": None}
