@@ -1,5 +1,9 @@
 """The backward pass: Kahn's algorithm over the graph, never recursion.
 
+A node's ``_edges`` is flat, ``(node_0, nr_0, node_1, nr_1, ...)``, one pair per forward
+input (``None, 0`` for inputs that need no gradient): a million-node graph keeps no
+small pair tuples alive.
+
 A pass (1) finds the nodes reachable from the outputs and counts, for each, the edges
 that lead into it; (2) when only some inputs are wanted, keeps just the nodes on a path
 to them; (3) runs nodes from a ready stack as their counts reach zero, each exactly once,
@@ -62,10 +66,9 @@ def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
     deps: dict[Node, int] = dict.fromkeys(roots, 0)
     stack = list(deps)
     while stack:
-        for edge in stack.pop()._edges:
-            if edge is None:
+        for child in stack.pop()._edges[::2]:
+            if child is None:
                 continue
-            child = edge[0]
             if child in deps:
                 deps[child] += 1
             else:
@@ -81,9 +84,8 @@ def _topological(deps: dict[Node, int]) -> list[Node]:
     while ready:
         node = ready.pop()
         order.append(node)
-        for edge in node._edges:
-            if edge is not None:
-                child = edge[0]
+        for child in node._edges[::2]:
+            if child is not None:
                 remaining[child] -= 1
                 if remaining[child] == 0:
                     ready.append(child)
@@ -96,15 +98,15 @@ def _prune(deps: dict[Node, int], targets: set[Node]) -> tuple[dict[Node, int], 
     reaches: dict[Node, bool] = {}
     runs: set[Node] = set()
     for node in reversed(order):
-        leads_on = any(edge is not None and reaches[edge[0]] for edge in node._edges)
+        leads_on = any(child is not None and reaches[child] for child in node._edges[::2])
         if leads_on:
             runs.add(node)
         reaches[node] = leads_on or node in targets
     kept = {node: 0 for node in order if reaches[node]}
     for node in runs:
-        for edge in node._edges:
-            if edge is not None and edge[0] in kept:
-                kept[edge[0]] += 1
+        for child in node._edges[::2]:
+            if child is not None and child in kept:
+                kept[child] += 1
     return kept, runs
 
 
@@ -184,19 +186,19 @@ def _run(
             results = None
             if grads is not None:
                 results = node._apply_backward(grads)
-                if len(results) != len(edges):
+                if 2 * len(results) != len(edges):
                     raise RuntimeError(
                         f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(edges)}, got {len(results)})"
+                        f"(expected {len(edges) // 2}, got {len(results)})"
                     )
                 if anomaly:
                     _check_anomaly(node, results)
                 if not retain_graph:
                     node._release()
-            for index, edge in enumerate(edges):
-                if edge is None:
+            for index, child in enumerate(edges[::2]):
+                if child is None:
                     continue
-                child, nr = edge
+                nr = edges[2 * index + 1]
                 remaining = deps.get(child)
                 if remaining is None:
                     continue

@@ -43,7 +43,8 @@ class Node:
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
         """Where each input's gradient goes: ``(node, output_nr)``, ``(None, 0)`` for none."""
-        return tuple(edge if edge is not None else (None, 0) for edge in self._edges)
+        edges = self._edges
+        return tuple(zip(edges[::2], edges[1::2]))
 
     @property
     def metadata(self) -> dict:
@@ -150,7 +151,14 @@ def _versions_of(values: tuple) -> tuple[int, ...]:
 class BackwardNode(Node):
     """The context of one Function application (``ctx``) and its node in the graph."""
 
-    __slots__ = ("_edges", "needs_input_grad", "_saved", "_saved_versions", "_inputs")
+    __slots__ = (
+        "_edges",
+        "_output_shapes",
+        "needs_input_grad",
+        "_saved",
+        "_saved_versions",
+        "_inputs",
+    )
     _function: type[Function]
     _materialize_grads = True
     _non_differentiable: tuple = ()
@@ -304,14 +312,15 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
     ctx._saved = None
     raw = _forward(cls, ctx, args)
-    ctx._edges = tuple(
-        [
-            ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (accumulator_of(a), 0))
-            if need
-            else None
-            for a, need in zip(args, needs)
-        ]
-    )
+    edges = []
+    for a, need in zip(args, needs):
+        if not need:
+            edges += (None, 0)
+        elif a.grad_fn is not None:
+            edges += (a.grad_fn, a._output_nr)
+        else:
+            edges += (accumulator_of(a), 0)
+    ctx._edges = tuple(edges)
     if type(raw) is not tuple:
         out = _as_output(raw, args)
         shape = out.data.shape

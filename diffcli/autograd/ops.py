@@ -200,10 +200,22 @@ def _operands(ctx: Ctx) -> tuple:
     return saved[0], saved[1]
 
 
+def _power(base: Any, exponent: Any) -> Any:
+    """``base ** exponent``, with the same values as np.power.
+
+    For a whole-number constant exponent, the power of |base| with the sign put back:
+    glibc's pow takes a path about 30 times slower for negative bases.
+    """
+    if type(exponent) in (int, float) and float(exponent).is_integer() and np.ndim(base):
+        magnitude = np.power(np.abs(base), exponent)
+        return np.copysign(magnitude, base) if int(exponent) % 2 else magnitude
+    return np.power(base, exponent)
+
+
 class Pow(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        out = _make(np.power(_data(a), _data(b)))
+        out = _make(_power(_data(a), _data(b)))
         _save_operands(ctx, a, b, out)
         return out
 
