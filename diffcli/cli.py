@@ -182,9 +182,9 @@ def _explain(err: Exception) -> str:
         return str(err)
     message = str(err)
     if message.startswith("Trying to backward through the graph a second time"):
-        return f"{message}\n  (on the command line: add --retain-graph)"
+        return f"{message} On the command line: add --retain-graph."
     if message.startswith("grad can be implicitly created only for scalar outputs"):
-        return f"{message}\n  (on the command line: pass --grad-output, or reduce with sum(...))"
+        return f"{message}; on the command line: pass --grad-output, or reduce with sum(...)"
     if isinstance(err, (RuntimeError, ValueError, ArithmeticError)):
         return message
     return f"internal error: {type(err).__name__}: {message} (rerun with --debug for details)"
@@ -278,13 +278,27 @@ def main() -> None:
     command invocation only that one is registered, which keeps start-up lean. Help,
     --version and shell completion see the whole app.
     """
+    # typer 0.28 vendors click and does not re-export its usage errors.
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
     wanted = sys.argv[1] if len(sys.argv) > 1 else ""
+    chosen = app
     if wanted in _COMMANDS:
-        lean = _new_app()
-        lean.command(wanted)(_COMMANDS[wanted])
-        lean(prog_name="diffcli")
-    else:
-        app(prog_name="diffcli")
+        chosen = _new_app()
+        chosen.command(wanted)(_COMMANDS[wanted])
+    try:
+        status = chosen(prog_name="diffcli", standalone_mode=False)
+    except NoArgsIsHelpError as err:
+        err.show()
+        status = err.exit_code
+    except ClickException as err:  # a usage error: one line, as for every other bad input
+        command = f"diffcli {wanted}" if wanted in _COMMANDS else "diffcli"
+        render.error(f"{err.format_message()} (see '{command} --help')")
+        status = err.exit_code
+    except typer.Abort:  # end of input at a prompt
+        render.error("aborted")
+        status = 1
+    sys.exit(status or 0)
 
 
 # ---- output ------------------------------------------------------------------------------
@@ -305,6 +319,11 @@ def emit(doc: dict, as_json: bool, strict: bool, draw: Callable[[dict], None]) -
 
 def _at_text(values: dict[str, Any]) -> str:
     return ", ".join(f"{name} = {render.number(value)}" for name, value in values.items())
+
+
+def _title(doc: dict, key: str = "expression") -> str:
+    """What was differentiated and where: "x**2  at x = 3"."""
+    return f"{doc[key]}  at {_at_text(doc['at'])}"
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -341,7 +360,7 @@ def grad(
 def _draw_grad(doc: dict) -> None:
     rows = [("value", doc["value"])]
     rows += [(f"∂/∂{name}", grad) for name, grad in doc["gradient"].items()]
-    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}", rows, _check_notes(doc["check"]))
+    render.show(_title(doc), rows, _check_notes(doc["check"]))
 
 
 def _checked(doc: dict, enabled: bool | None, run: Callable[[], Any]) -> int:
@@ -405,7 +424,7 @@ def _gradient(node: Any, values: dict[str, Any], targets: list[str],
     output = tape.output
     if batch is None and output.data.size != 1:
         raise BadInput(
-            f"grad needs a scalar expression, but this one has shape {output.data.shape}: "
+            f"the gradient needs a scalar expression, but this one has shape {output.data.shape}: "
             "reduce it (sum, mean, norm, dot) or use `diffcli backward --grad-output`"
         )
     seed = None if batch is None else _ones_like(output)
@@ -675,7 +694,7 @@ def _draw_backward(doc: dict) -> None:
     for name, fn in doc.get("grad_grad_fn", {}).items():
         rows.append((f"{name}.grad.grad_fn", str(fn)))
         rows += [(f"∂({name}.grad)/∂{n}", v) for n, v in doc["grad_grad"][name].items()]
-    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}", rows)
+    render.show(_title(doc), rows)
 
 
 @command('diffcli derivative "sin(x)*y**2" --wrt x --wrt y --at x=1 --at y=2')
@@ -715,7 +734,7 @@ def derivative(
 
 def _draw_derivative(doc: dict) -> None:
     rows = [("value", doc["value"]), (render.derivative_label(doc["wrt"]), doc["derivative"])]
-    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}", rows, _check_notes(doc["check"]))
+    render.show(_title(doc), rows, _check_notes(doc["check"]))
 
 
 @command('diffcli hessian "x**2*y + y**3" --at x=1 --at y=2')
@@ -746,7 +765,7 @@ def hessian(
 
 def _draw_hessian(doc: dict) -> None:
     names = doc["variables"]
-    render.show(f"{doc['expression']}  at {_at_text(doc['at'])}",
+    render.show(_title(doc),
                 [("value", doc["value"])] + [(f"∂/∂{n}", g) for n, g in doc["gradient"].items()])
     render.show_table("Hessian", ["", *names],
                       [[name, *row] for name, row in zip(names, doc["hessian"])],
@@ -839,7 +858,7 @@ def _draw_check(doc: dict) -> None:
              + f"; wrong at {len(c['disagree_at'])} of the points tried"
              for c in components if not c["ok"]]
     notes += [f"unchecked: {name} (no --grad given)" for name in doc["unchecked"]]
-    render.show_table(f"{doc['expression']}  at {_at_text(doc['at'])}",
+    render.show_table(_title(doc),
                       ["wrt", "claimed", "claimed value", "autograd", "sympy", "verdict"], rows,
                       notes)
 
@@ -963,7 +982,7 @@ def _draw_graph(doc: dict) -> None:
     for edge in doc["edges"]:
         children.setdefault(edge["to"], []).append(edge["from"])
     labels = {n["id"]: render.node_label(n) for n in nodes}
-    title = doc["expression"] + (f"  at {_at_text(doc['at'])}" if doc["at"] else "")
+    title = _title(doc) if doc["at"] else doc["expression"]
     render.show_tree(title, children, labels, nodes[-1]["id"])
 
 
@@ -1082,5 +1101,5 @@ def _draw_gradcheck(doc: dict) -> None:
     columns = ["input", *(f"2nd {k[:-2]}" if k.endswith("_2") else k for k in keys)]
     rows = [[r["name"], *(r[k] for k in keys), "ok" if r["ok"] else "WRONG"]
             for r in doc["inputs"]]
-    render.show_table(f"{doc['target']}  at {_at_text(doc['at'])}", [*columns, "verdict"], rows,
+    render.show_table(_title(doc, "target"), [*columns, "verdict"], rows,
                       [f"error: {doc['error']}"] if doc.get("error") else [])

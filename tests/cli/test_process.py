@@ -90,3 +90,16 @@ def test_a_reader_that_leaves_early_ends_the_run_quietly(args):
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (141, "")  # 128 + SIGPIPE, as a shell reports
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("grad", "x", "--bogus"), "error: No such option: --bogus (see 'diffcli grad --help')"),
+    (("derivative", "x", "--at", "x=1"), "error: Missing option '--wrt'."),
+    (("grad", "x", "--rtol", "abc"), "error: Invalid value for '--rtol': 'abc' is not a valid float."),
+    (("nosuch",), "error: No such command 'nosuch'."),
+    (("backward", "x**3", "--at", "x=2", "--repeat", "2"), "error: backward pass 2 of 2: Trying"),
+])
+def test_usage_and_engine_errors_are_one_line_with_exit_2(args, message):
+    run = run_process(*args)
+    assert run.code == 2 and run.stdout == ""
+    assert len(run.stderr.splitlines()) == 1 and run.stderr.startswith(message), run.stderr
