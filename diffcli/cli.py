@@ -378,7 +378,7 @@ def _tolerances(rtol: float | None, atol: float | None) -> dict[str, float]:
 
 
 def _check_notes(check: dict | None) -> list[str]:
-    """One line: which witness autograd was judged against, the verdict and the gaps."""
+    """One line: which witnesses autograd was compared with, the verdict and the gaps."""
     if check is None:
         return []
     has = {key: any(v is not None for v in check[key].values())
@@ -390,6 +390,11 @@ def _check_notes(check: dict | None) -> list[str]:
         verdict = "agrees" if check["agree"] else "DISAGREES"
         note = (f"check: autograd {verdict} with {witness} (max error: abs "
                 f"{render.number(check['max_abs_error'])}, rel {render.number(check['max_rel_error'])})")
+        if has["symbolic"] and has["finite_difference"]:
+            off = [c["name"] for c in check["components"]
+                   if c["agrees"].get("finite_difference") is False]
+            note += (f"; finite differences, an estimate, differ for {', '.join(off)}" if off
+                     else " and with finite differences")
     kinks = [c["name"] for c in check["components"] if c["status"] == "convention"]
     if kinks:
         note += f"; at a kink for {', '.join(kinks)}, autograd takes PyTorch's convention"

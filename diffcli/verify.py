@@ -351,13 +351,14 @@ class Component:
     symbolic: np.ndarray | None
     finite_difference: np.ndarray | None
     status: str
+    agrees: dict[str, bool | None] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"name": self.name, "autograd": _plain(self.autograd),
                 "symbolic": None if self.symbolic is None else _plain(self.symbolic),
                 "finite_difference": (None if self.finite_difference is None
                                       else _plain(self.finite_difference)),
-                "status": self.status}
+                "status": self.status, "agrees": self.agrees}
 
 
 @dataclass
@@ -407,28 +408,38 @@ class Check:
 _PRIORITY = ("mismatch", "convention", "unchecked", "match", "undefined")
 
 
-def _status(a, s, f, kink, pole, order, scale, tol) -> str:
-    """Judge autograd against sympy (tight) or, without sympy, finite differences.
-    `pole` marks where f itself is not finite: there no derivative exists, though sympy
-    may have cancelled the singularity away (x/x)."""
-    rtol, atol, fd_rtol, fd_atol = tol
-    if s is not None:
-        witness, r, t = s, rtol, atol
-    elif f is not None:
-        # Rounding in a difference quotient grows like eps * |f| / h**order.
-        witness, r = f, fd_rtol
-        t = fd_atol + 100 * np.finfo(float).eps * scale / _FD_STEP[order] ** order
-    else:
-        return "unchecked"
+def _codes(a, witness, rtol, atol, kink, pole) -> np.ndarray:
+    """Per element: match, mismatch, convention (a kink) or undefined (no derivative)."""
     a, w, kink, pole = np.broadcast_arrays(np.asarray(a, float), np.asarray(witness, float),
                                            kink, pole)
     undefined = ~np.isfinite(a) & (~np.isfinite(w) | pole)
-    bad = ~undefined & ~close(a, w, r, t)
-    codes = np.where(bad & kink, "convention", np.where(bad, "mismatch",
-                                                         np.where(undefined, "undefined",
-                                                                  "match")))
+    bad = ~undefined & ~close(a, w, rtol, atol)
+    return np.where(bad & kink, "convention", np.where(bad, "mismatch",
+                                                        np.where(undefined, "undefined",
+                                                                 "match")))
+
+
+def _worst(codes: np.ndarray) -> str:
     present = set(codes.ravel().tolist())
     return next(p for p in _PRIORITY if p in present)
+
+
+def _judge(a, s, f, kink, pole, order, scale, tol) -> tuple[str, dict[str, bool | None]]:
+    """The status, judged against sympy (tight) or, without sympy, finite differences;
+    and whether each witness that exists agrees with autograd.
+    `pole` marks where f itself is not finite: there no derivative exists, though sympy
+    may have cancelled the singularity away (x/x)."""
+    rtol, atol, fd_rtol, fd_atol = tol
+    verdicts: dict[str, str | None] = {"symbolic": None, "finite_difference": None}
+    if s is not None:
+        verdicts["symbolic"] = _worst(_codes(a, s, rtol, atol, kink, pole))
+    if f is not None:
+        # Rounding in a difference quotient grows like eps * |f| / h**order.
+        fd_tol = fd_atol + 100 * np.finfo(float).eps * scale / _FD_STEP[order] ** order
+        verdicts["finite_difference"] = _worst(_codes(a, f, fd_rtol, fd_tol, kink, pole))
+    judged = verdicts["symbolic"] or verdicts["finite_difference"] or "unchecked"
+    agrees = {k: None if v is None else v != "mismatch" for k, v in verdicts.items()}
+    return judged, agrees
 
 
 def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, ...]]],
@@ -455,8 +466,8 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
         kink = _mask_to(_kinks(nodes[i], values), shape)
         pole = _mask_to(~np.isfinite(value), shape)
         scale = float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
-        status = _status(a, s, f, kink, pole, len(wrt), scale, tol)
-        components.append(Component(name, a, s, f, status))
+        status, agrees = _judge(a, s, f, kink, pole, len(wrt), scale, tol)
+        components.append(Component(name, a, s, f, status, agrees))
     return Check(components, formula, skipped)
 
 

@@ -244,3 +244,15 @@ def test_symbolic_derivatives_stop_at_the_budget():
     found = symbolic_derivatives(node, ["x"], latex=True, timeout=0.3)
     assert found.to_json() == {"derivative": {"x": None}, "latex": {"x": None},
                                "skipped": "skipped: timed out"}
+
+
+def test_each_witness_says_whether_it_agrees_with_autograd():
+    node = parse("x**3 + y**2")
+    right = check_gradient(node, {"x": 2.0, "y": 3.0}).to_json()
+    assert [c["agrees"] for c in right["components"]] == [
+        {"symbolic": True, "finite_difference": True}
+    ] * 2
+    # A wrong autograd value (13 where 3*x**2 = 12) is caught by both witnesses.
+    wrong = check_gradient(node, {"x": 2.0, "y": 3.0}, grads={"x": 13.0, "y": 6.0}).to_json()
+    assert wrong["components"][0]["agrees"] == {"symbolic": False, "finite_difference": False}
+    assert wrong["components"][0]["status"] == "mismatch" and not wrong["agree"]
