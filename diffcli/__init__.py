@@ -24,6 +24,7 @@ from .autograd.ops import (
     cbrt,
     ceil,
     clamp,
+    clone,
     cos,
     cosh,
     div,

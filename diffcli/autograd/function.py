@@ -86,11 +86,12 @@ class Node:
 def _accumulated(existing: Tensor | None, new: Tensor) -> Tensor:
     """``existing + new`` for a ``.grad`` field: a private copy first, in place later.
 
-    Recorded (out of place) while grad mode is on, i.e. under ``create_graph``.
+    Recorded (out of place) while grad mode is on, i.e. under ``create_graph``. The copy
+    matters: one gradient tensor often flows to several inputs (``x + y``).
     """
     if existing is None:
         if state.grad_enabled:
-            return new
+            return new.clone()
         return _make(np.array(new.data, dtype=np.result_type(new.data, np.float64)))
     if state.grad_enabled or existing._requires_grad:
         return existing + new

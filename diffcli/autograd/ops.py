@@ -557,6 +557,21 @@ def norm(x: Operand, p: float = 2, dim: Any = None, keepdim: bool = False) -> Te
 
 
 # -- shapes -------------------------------------------------------------------------
+class Clone(Function):
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor) -> Any:
+        return np.copy(x.data)
+
+    @staticmethod
+    def backward(ctx: Ctx, g: Tensor) -> Tensor:
+        return g
+
+
+def clone(x: Operand) -> Tensor:
+    """A copy with its own data, joined to the graph (its gradient passes straight through)."""
+    return Clone.apply(_tensor(x))
+
+
 class Reshape(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
@@ -969,6 +984,7 @@ def _install_tensor_methods() -> None:
         "dot": dot,
         "outer": outer,
         "round": _round,
+        "clone": clone,
         "T": property(lambda self: permute(self, tuple(reversed(range(self.ndim))))),
         "mT": property(_matrix_transpose),
     }
