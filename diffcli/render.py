@@ -60,11 +60,11 @@ def dumps(doc: dict) -> str:
 
 def write_lines(lines: Iterable[str]) -> None:
     """Results to stdout, one per line."""
-    out = sys.stdout
-    for line in lines:
-        out.write(line)
-        out.write("\n")
-    out.flush()
+    # One write for the whole batch: two calls per line cost more than formatting it.
+    text = "\n".join(lines)
+    if text:
+        sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 # ---- for people ------------------------------------------------------------------------
