@@ -203,10 +203,10 @@ def _operands(ctx: Ctx) -> tuple:
 def _power(base: Any, exponent: Any) -> Any:
     """``base ** exponent``, with the same values as np.power.
 
-    For a whole-number constant exponent, the power of |base| with the sign put back:
+    For a single whole-number exponent, the power of |base| with the sign put back:
     glibc's pow takes a path about 30 times slower for negative bases.
     """
-    if type(exponent) in (int, float) and float(exponent).is_integer() and np.ndim(base):
+    if np.ndim(exponent) == 0 and np.ndim(base) and float(exponent).is_integer():
         magnitude = np.power(np.abs(base), exponent)
         return np.copysign(magnitude, base) if int(exponent) % 2 else magnitude
     return np.power(base, exponent)
