@@ -433,7 +433,7 @@ def _judge(a, s, f, kink, pole, order, scale, tol) -> tuple[str, dict[str, bool 
     verdicts: dict[str, str | None] = {"symbolic": None, "finite_difference": None}
     if s is not None:
         verdicts["symbolic"] = _worst(_codes(a, s, rtol, atol, kink, pole))
-    if f is not None:
+    if f is not None and np.isfinite(f).any():  # all nan: the function is undefined around here
         # Rounding in a difference quotient grows like eps * |f| / h**order.
         fd_tol = fd_atol + 100 * np.finfo(float).eps * scale / _FD_STEP[order] ** order
         verdicts["finite_difference"] = _worst(_codes(a, f, fd_rtol, fd_tol, kink, pole))

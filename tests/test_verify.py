@@ -256,3 +256,9 @@ def test_each_witness_says_whether_it_agrees_with_autograd():
     wrong = check_gradient(node, {"x": 2.0, "y": 3.0}, grads={"x": 13.0, "y": 6.0}).to_json()
     assert wrong["components"][0]["agrees"] == {"symbolic": False, "finite_difference": False}
     assert wrong["components"][0]["status"] == "mismatch" and not wrong["agree"]
+
+
+def test_finite_differences_of_an_undefined_function_are_no_witness():
+    # log is nan left of 0, so no difference quotient exists at -1; sympy's 1/x still does.
+    check = check_gradient(parse("log(x)"), {"x": -1.0}).to_json()
+    assert check["components"][0]["agrees"] == {"symbolic": True, "finite_difference": None}
