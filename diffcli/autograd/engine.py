@@ -110,6 +110,14 @@ def _prune(deps: dict[Node, int], targets: set[Node]) -> tuple[dict[Node, int], 
     return kept, runs
 
 
+def _every_path_ends_at(deps: dict[Node, int], targets: set[Node]) -> bool:
+    """Whether pruning would keep everything: the targets are leaves, and every leaf in
+    the graph is a target (as in ``grad(y, x)`` with x the only leaf): paths end at leaves."""
+    if any(type(node) is not AccumulateGrad for node in targets):
+        return False
+    return all(node in targets for node in deps if type(node) is AccumulateGrad)
+
+
 def _fit_to_input(node: Node, index: int, grad: Any, child: Node, nr: int) -> Tensor:
     """Check one gradient returned by ``node`` and sum it down to its input's shape."""
     if not isinstance(grad, Tensor):
@@ -151,7 +159,9 @@ def _run(
     deps = _count_dependencies(root_nodes)
     runs: set[Node] | None = None
     if targets is not None:
-        deps, runs = _prune(deps, {node for node, _ in targets})
+        wanted = {node for node, _ in targets}
+        if not _every_path_ends_at(deps, wanted):
+            deps, runs = _prune(deps, wanted)
     buffers: dict[Node, list] = {}
     for node, nr, grad in roots:
         if node in deps:
