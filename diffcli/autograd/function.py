@@ -132,12 +132,17 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
 
 
 class _SavedOutput:
-    """A forward output kept for backward without a reference cycle (output -> node -> output)."""
+    """A forward output kept for backward without a reference cycle (output -> node -> output).
 
-    __slots__ = ("nr", "data", "ref", "version")
+    Holding no reference to the output tensor, it learns of in-place changes to it from
+    the in-place operation itself (``BackwardNode._note_in_place``).
+    """
+
+    __slots__ = ("nr", "data", "version", "current")
 
     def __init__(self, out: Tensor, nr: int) -> None:
-        self.nr, self.data, self.ref, self.version = nr, out.data, weakref.ref(out), out._version
+        self.nr, self.data = nr, out.data
+        self.version = self.current = out._version
 
 
 # Most saved values were never modified in place: they share one tuple of zeros.
@@ -216,10 +221,17 @@ class BackwardNode(Node):
         self._saved = saved
 
     def _unpack_output(self, saved: _SavedOutput) -> Tensor:
-        live = saved.ref()
-        if live is not None and live._version != saved.version:
-            self._raise_modified(live, saved.version)
-        return _make(saved.data, True, self, saved.nr)
+        out = _make(saved.data, True, self, saved.nr)
+        if saved.current != saved.version:
+            out._version = saved.current
+            self._raise_modified(out, saved.version)
+        return out
+
+    def _note_in_place(self, nr: int, version: int) -> None:
+        """Output ``nr`` of this node was just changed in place and is now at ``version``."""
+        for item in self._saved or ():
+            if type(item) is _SavedOutput and item.nr == nr:
+                item.current = version
 
     def _raise_modified(self, t: Tensor, version: int) -> None:
         where = f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn else "a leaf"

@@ -55,53 +55,59 @@ def _erf_forward(a: np.ndarray) -> np.ndarray:
     return np.asarray(_erf(a), dtype=np.float64)
 
 
-def _zero(g: Tensor, x: Tensor, out: Tensor) -> Tensor:
+def _zero(g: Tensor, _: None) -> Tensor:
     return g * 0.0
 
 
-UNARY_RULES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable]] = {
-    "neg": (np.negative, lambda g, x, out: -g),
-    "abs": (np.abs, lambda g, x, out: g * np.sign(x.data)),
-    "exp": (np.exp, lambda g, x, out: g * out),
-    "expm1": (np.expm1, lambda g, x, out: g * (out + 1.0)),
-    "log": (np.log, lambda g, x, out: g / x),
-    "log1p": (np.log1p, lambda g, x, out: g / (x + 1.0)),
-    "log2": (np.log2, lambda g, x, out: g / (x * _LN2)),
-    "log10": (np.log10, lambda g, x, out: g / (x * _LN10)),
-    "sqrt": (np.sqrt, lambda g, x, out: g / (out * 2.0)),
-    "cbrt": (np.cbrt, lambda g, x, out: g / (out * out * 3.0)),
-    "sin": (np.sin, lambda g, x, out: g * cos(x)),
-    "cos": (np.cos, lambda g, x, out: -g * sin(x)),
-    "tan": (np.tan, lambda g, x, out: g * (out * out + 1.0)),
-    "asin": (np.arcsin, lambda g, x, out: g / sqrt(1.0 - x * x)),
-    "acos": (np.arccos, lambda g, x, out: -g / sqrt(1.0 - x * x)),
-    "atan": (np.arctan, lambda g, x, out: g / (x * x + 1.0)),
-    "sinh": (np.sinh, lambda g, x, out: g * cosh(x)),
-    "cosh": (np.cosh, lambda g, x, out: g * sinh(x)),
-    "tanh": (np.tanh, lambda g, x, out: g * (1.0 - out * out)),
-    "asinh": (np.arcsinh, lambda g, x, out: g / sqrt(x * x + 1.0)),
-    "acosh": (np.arccosh, lambda g, x, out: g / sqrt(x * x - 1.0)),
-    "atanh": (np.arctanh, lambda g, x, out: g / (1.0 - x * x)),
-    "sigmoid": (_sigmoid, lambda g, x, out: g * out * (1.0 - out)),
-    "relu": (lambda a: np.maximum(a, 0.0), lambda g, x, out: g * (x.data > 0)),
-    "softplus": (_softplus, lambda g, x, out: g * sigmoid(x)),
-    "erf": (_erf_forward, lambda g, x, out: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI),
-    "sign": (np.sign, _zero),
-    "floor": (np.floor, _zero),
-    "ceil": (np.ceil, _zero),
-    "round": (np.round, _zero),
+# What a rule is handed besides the incoming gradient: the input, the output, or nothing.
+INPUT, OUTPUT, NOTHING = "input", "output", "nothing"
+
+UNARY_RULES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str, Callable]] = {
+    "neg": (np.negative, NOTHING, lambda g, _: -g),
+    "abs": (np.abs, INPUT, lambda g, x: g * np.sign(x.data)),
+    "exp": (np.exp, OUTPUT, lambda g, y: g * y),
+    "expm1": (np.expm1, OUTPUT, lambda g, y: g * (y + 1.0)),
+    "log": (np.log, INPUT, lambda g, x: g / x),
+    "log1p": (np.log1p, INPUT, lambda g, x: g / (x + 1.0)),
+    "log2": (np.log2, INPUT, lambda g, x: g / (x * _LN2)),
+    "log10": (np.log10, INPUT, lambda g, x: g / (x * _LN10)),
+    "sqrt": (np.sqrt, OUTPUT, lambda g, y: g / (y * 2.0)),
+    "cbrt": (np.cbrt, OUTPUT, lambda g, y: g / (y * y * 3.0)),
+    "sin": (np.sin, INPUT, lambda g, x: g * cos(x)),
+    "cos": (np.cos, INPUT, lambda g, x: -g * sin(x)),
+    "tan": (np.tan, OUTPUT, lambda g, y: g * (y * y + 1.0)),
+    "asin": (np.arcsin, INPUT, lambda g, x: g / sqrt(1.0 - x * x)),
+    "acos": (np.arccos, INPUT, lambda g, x: -g / sqrt(1.0 - x * x)),
+    "atan": (np.arctan, INPUT, lambda g, x: g / (x * x + 1.0)),
+    "sinh": (np.sinh, INPUT, lambda g, x: g * cosh(x)),
+    "cosh": (np.cosh, INPUT, lambda g, x: g * sinh(x)),
+    "tanh": (np.tanh, OUTPUT, lambda g, y: g * (1.0 - y * y)),
+    "asinh": (np.arcsinh, INPUT, lambda g, x: g / sqrt(x * x + 1.0)),
+    "acosh": (np.arccosh, INPUT, lambda g, x: g / sqrt(x * x - 1.0)),
+    "atanh": (np.arctanh, INPUT, lambda g, x: g / (1.0 - x * x)),
+    "sigmoid": (_sigmoid, OUTPUT, lambda g, y: g * y * (1.0 - y)),
+    "relu": (lambda a: np.maximum(a, 0.0), INPUT, lambda g, x: g * (x.data > 0)),
+    "softplus": (_softplus, INPUT, lambda g, x: g * sigmoid(x)),
+    "erf": (_erf_forward, INPUT, lambda g, x: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI),
+    "sign": (np.sign, NOTHING, _zero),
+    "floor": (np.floor, NOTHING, _zero),
+    "ceil": (np.ceil, NOTHING, _zero),
+    "round": (np.round, NOTHING, _zero),
 }
 
 
-def _unary_function(name: str, forward_fn: Callable, rule: Callable) -> type[Function]:
+def _unary_function(name: str, forward_fn: Callable, saves: str, rule: Callable) -> type[Function]:
     def forward(ctx: Ctx, x: Tensor) -> Tensor:
         out = _make(forward_fn(x.data))
-        ctx.save_for_backward(x, out)
+        if saves is INPUT:
+            ctx.save_for_backward(x)
+        elif saves is OUTPUT:
+            ctx.save_for_backward(out)
         return out
 
     def backward(ctx: Ctx, g: Tensor) -> Tensor:
-        x, out = ctx.saved_tensors
-        return rule(g, x, out)
+        saved = ctx.saved_tensors
+        return rule(g, saved[0] if saved else None)
 
     class_name = "".join(part.capitalize() for part in name.split("_"))
     return type(
@@ -818,6 +824,8 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
             f"{list(result.shape)}"
         )
     self._version += 1
+    if self.grad_fn is not None:
+        self.grad_fn._note_in_place(self._output_nr, self._version)
     if not recording:
         if type(self.data) is np.ndarray:
             self.data[...] = result.data
