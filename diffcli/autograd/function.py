@@ -324,7 +324,11 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx = cls._node_class()
     ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
     ctx._saved = None
-    raw = _forward(cls, ctx, args)
+    state.grad_enabled = False  # _forward's body, inlined: this is the engine's inner loop
+    try:
+        raw = cls.forward(ctx, *args)
+    finally:
+        state.grad_enabled = True
     edges = []
     for a, need in zip(args, needs):
         if not need:
@@ -345,7 +349,10 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
             out._requires_grad = True
             out.grad_fn = ctx
         if ctx._saved is not None:
-            ctx._store_saved_outputs((out,))
+            for saved in ctx._saved:
+                if saved is out:
+                    ctx._store_saved_outputs((out,))
+                    break
         return out
     outputs = tuple([_as_output(o, args) for o in raw])
     ctx._output_shapes = tuple([o.data.shape for o in outputs])
