@@ -36,7 +36,8 @@ def _tensor(x: Operand) -> Tensor:
 
 
 # -- elementwise functions of one argument: one row each ------------------------------
-# Each rule maps (grad, input, output) to the input's gradient, in Tensor operations.
+# A row: the numpy forward, what backward needs kept (the input, the output or nothing),
+# and the rule mapping (incoming gradient, that kept tensor) to the input's gradient.
 _erf = np.frompyfunc(math.erf, 1, 1)
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -172,7 +173,7 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        _save_operands(ctx, a, b)
+        ctx._save_values(a, b)
         return _data(a) * _data(b)
 
     @staticmethod
@@ -185,7 +186,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        _save_operands(ctx, a, b)
+        ctx._save_values(a, b)
         return _data(a) / _data(b)
 
     @staticmethod
@@ -195,13 +196,8 @@ class Div(Function):
         return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
 
 
-def _save_operands(ctx: Ctx, a: Operand, b: Operand, *outputs: Tensor) -> None:
-    """Save both operands for backward, tensors and constants (numbers, arrays) alike."""
-    ctx._save_values(a, b, *outputs)
-
-
 def _operands(ctx: Ctx) -> tuple:
-    """The two operands again."""
+    """The two operands of a binary op, kept by ``ctx._save_values`` (constants included)."""
     saved = ctx.saved_tensors
     return saved[0], saved[1]
 
@@ -222,7 +218,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
         out = _make(_power(_data(a), _data(b)))
-        _save_operands(ctx, a, b, out)
+        ctx._save_values(a, b, out)
         return out
 
     @staticmethod
@@ -250,7 +246,7 @@ class Pow(Function):
 class Atan2(Function):
     @staticmethod
     def forward(ctx: Ctx, y: Operand, x: Operand) -> Any:
-        _save_operands(ctx, y, x)
+        ctx._save_values(y, x)
         return np.arctan2(_data(y), _data(x))
 
     @staticmethod
@@ -269,7 +265,7 @@ class Hypot(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
         out = _make(np.hypot(_data(a), _data(b)))
-        _save_operands(ctx, a, b, out)
+        ctx._save_values(a, b, out)
         return out
 
     @staticmethod
