@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .function import BackwardNode, Function
+from .grad_mode import state
 from .tensor import Tensor, _make, tensor
 
 # Overflow to inf and log of negatives give inf/nan as in PyTorch, without numpy's warnings.
@@ -802,8 +803,6 @@ def outer(a: Operand, b: Operand) -> Tensor:
 # -- in place -------------------------------------------------------------------------
 def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Tensor]) -> Tensor:
     """Apply ``op`` in place, as PyTorch does: bump the version; rebase the history if recording."""
-    from .grad_mode import state
-
     recording = state.grad_enabled and (
         self._requires_grad or (type(other) is Tensor and other._requires_grad)
     )
