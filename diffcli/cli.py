@@ -384,7 +384,9 @@ def _check_notes(check: dict | None) -> list[str]:
     has = {key: any(v is not None for v in check[key].values())
            for key in ("symbolic", "finite_difference")}
     witness = "sympy" if has["symbolic"] else "finite differences" if has["finite_difference"] else None
-    if witness is None:
+    if witness is None and all(c["status"] == "undefined" for c in check["components"]):
+        note = "check: the derivative is not finite here, by every witness (undefined)"
+    elif witness is None:
         note = "check: no witness to compare with"
     else:
         verdict = "agrees" if check["agree"] else "DISAGREES"

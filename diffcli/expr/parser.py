@@ -121,7 +121,8 @@ def _bad_character(text: str, i: int, tokens: list) -> ExprError:
         if key in _UNSUPPORTED:
             return ExprError(_UNSUPPORTED[key], text, i, i + len(key))
     hint = _LOOKALIKES.get(ch) or unicodedata.normalize("NFKC", ch)
-    did_you_mean = f" (did you mean '{hint}'?)" if hint.isascii() and hint.isprintable() else ""
+    helpful = hint != ch and hint.isascii() and hint.isprintable()
+    did_you_mean = f" (did you mean '{hint}'?)" if helpful else ""
     return ExprError(f"unexpected character {_describe(ch)}{did_you_mean}", text, i, i + 1)
 
 

@@ -97,3 +97,10 @@ def test_human_output_is_a_table_on_stdout(cli):
     run = cli("grad", "x**3 + y**2", "--at", "x=2", "--at", "y=3", "--no-check")
     assert run.code == 0
     assert "∂/∂x" in run.stdout and "12" in run.stdout and "6" in run.stdout
+
+
+def test_a_derivative_undefined_for_every_witness_is_said_to_be_undefined(cli):
+    # d/dx (x/0) is 1/0: autograd gives inf, sympy's zoo has no value, nor do the differences.
+    run = cli("grad", "x/0", "--at", "x=1", env={"COLUMNS": "120"})
+    assert run.code == 0
+    assert "undefined" in run.stdout and "no witness" not in run.stdout

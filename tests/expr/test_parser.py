@@ -126,3 +126,10 @@ def test_text_of_a_random_tree_parses_back_to_the_same_tree(tree):
 def test_num_text_round_trips_exact_floats():
     for value in (0.1, 1e-300, 123456789.123456789, 2.0**60, 5e-324):
         assert parse(to_text(Num(value))).value == value
+
+
+def test_a_stray_ascii_character_gets_no_suggestion_of_itself():
+    with pytest.raises(ExprError) as caught:
+        parse("x\\y")
+    assert caught.value.column == 2
+    assert "did you mean" not in caught.value.message
