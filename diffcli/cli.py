@@ -87,15 +87,16 @@ Check = Annotated[
 Rtol = Annotated[
     float | None,
     typer.Option("--rtol", help="Relative tolerance of the checks [default: the verifier's].",
-                 show_default=False),
+                 show_default=False, min=0.0),
 ]
 Atol = Annotated[
     float | None,
     typer.Option("--atol", help="Absolute tolerance of the checks [default: the verifier's].",
-                 show_default=False),
+                 show_default=False, min=0.0),
 ]
 Timeout = Annotated[
-    float, typer.Option("--check-timeout", help="Seconds allowed for the symbolic side.")
+    float,
+    typer.Option("--check-timeout", help="Seconds allowed for the symbolic side.", min=0.0),
 ]
 Strict = Annotated[
     bool, typer.Option("--strict", help="Non-finite results exit 1; a bad batch line stops.")

@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -110,15 +111,40 @@ def _has_reduction(node: Node) -> bool:
 # The autograd witness.
 
 
-def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str]) -> np.ndarray:
-    """Autograd value of d/d(wrt[-1]) sum(... d/d(wrt[0]) sum(f))."""
+class TooCostly(RuntimeError):
+    """A nested derivative whose next order would run past the time budget."""
+
+
+NESTED_BUDGET = 10.0  # seconds for one nested derivative, all orders together
+
+
+def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str],
+                      budget: float = NESTED_BUDGET) -> np.ndarray:
+    """Autograd value of d/d(wrt[-1]) sum(... d/d(wrt[0]) sum(f)).
+
+    Each order differentiates the graph of the one before, which can grow by a constant
+    factor per order (about 2.5 for exp(sin(x))); rather than hang, stop with TooCostly
+    once the next order is expected to end past `budget` seconds.
+    """
     tape = build(node, _values(point), requires_grad=set(wrt))
     g = tape.output
+    start = last = time.perf_counter()
+    previous_step = 0.0
     for i, name in enumerate(wrt):
         if not g.requires_grad:  # nothing left depends on the variables: derivative 0
             return np.zeros(np.shape(values_of(tape, wrt[-1])))
         (g,) = autograd.grad(g.sum(), [tape.leaves[name]], create_graph=i < len(wrt) - 1,
                              materialize_grads=True)
+        now = time.perf_counter()
+        step, last = now - last, now
+        growth = step / previous_step if previous_step > 1e-4 else 1.0
+        previous_step = step
+        if i < len(wrt) - 1 and (now - start) + step * max(growth, 1.0) > budget:
+            raise TooCostly(
+                f"stopped after order {i + 1} of {len(wrt)}: each order costs about "
+                f"{max(growth, 1.0):.1f}x the one before, and the next would pass "
+                f"{budget:g} s"
+            )
     return np.asarray(g.data, dtype=np.float64)
 
 

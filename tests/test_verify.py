@@ -262,3 +262,18 @@ def test_finite_differences_of_an_undefined_function_are_no_witness():
     # log is nan left of 0, so no difference quotient exists at -1; sympy's 1/x still does.
     check = check_gradient(parse("log(x)"), {"x": -1.0}).to_json()
     assert check["components"][0]["agrees"] == {"symbolic": True, "finite_difference": None}
+
+
+def test_a_nested_derivative_that_would_outrun_its_budget_stops_with_a_reason():
+    from diffcli.verify import TooCostly, nested_derivative
+
+    # exp(sin(x))'s nested graphs grow about 2.5x per order; order 30 would take hours.
+    with pytest.raises(TooCostly, match=r"stopped after order \d+ of 30"):
+        nested_derivative(parse("exp(sin(x))"), {"x": 0.7}, ("x",) * 30, budget=0.05)
+
+
+def test_a_nested_derivative_within_budget_is_exact():
+    from diffcli.verify import nested_derivative
+
+    # d^4/dx^4 of x**5 is 120 x, worked by hand.
+    assert nested_derivative(parse("x**5"), {"x": 0.5}, ("x",) * 4) == pytest.approx(60.0)

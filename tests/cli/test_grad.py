@@ -104,3 +104,8 @@ def test_a_derivative_undefined_for_every_witness_is_said_to_be_undefined(cli):
     run = cli("grad", "x/0", "--at", "x=1", env={"COLUMNS": "120"})
     assert run.code == 0
     assert "undefined" in run.stdout and "no witness" not in run.stdout
+
+
+@pytest.mark.parametrize("flag", ["--rtol", "--atol", "--check-timeout"])
+def test_a_negative_tolerance_or_budget_is_bad_input(cli, flag):
+    assert cli("grad", "x**2", "--at", "x=1", flag, "-1").code == 2
