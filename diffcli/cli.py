@@ -398,6 +398,9 @@ def _check_notes(check: dict | None) -> list[str]:
                    if c["agrees"].get("finite_difference") is False]
             note += (f"; finite differences, an estimate, differ for {', '.join(off)}" if off
                      else " and with finite differences")
+    unchecked = [c["name"] for c in check["components"] if c["status"] == "unchecked"]
+    if unchecked and witness is not None:
+        note += f"; no witness could judge {', '.join(unchecked)}"
     kinks = [c["name"] for c in check["components"] if c["status"] == "convention"]
     if kinks:
         note += f"; at a kink for {', '.join(kinks)}, autograd takes PyTorch's convention"

@@ -210,9 +210,16 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str]) -> np.ndar
 
     with np.errstate(all="ignore"):
         h = _FD_STEP[order]
-        d = derivative(h)
+        estimates = [derivative(h), derivative(h / 2), derivative(h / 4)]
         if order == 1:
-            d = (4 * derivative(h / 2) - d) / 3
+            estimates = [(4 * fine - coarse) / 3 for coarse, fine in zip(estimates, estimates[1:])]
+        coarse, fine = estimates[-2:]
+        # Two estimates that disagree mean the step is too coarse for this function (it
+        # oscillates or bends within h): then there is no estimate, rather than a false alarm.
+        value = _evaluate(node, values)
+        scale = float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
+        noise = 1e3 * np.finfo(float).eps * scale / h**order
+        d = np.where(close(coarse, fine, 1e-4, noise), fine, np.nan)
     return _sum_to(d, np.shape(values[wrt[-1]]))
 
 
@@ -459,10 +466,13 @@ def _judge(a, s, f, kink, pole, order, scale, tol) -> tuple[str, dict[str, bool 
     verdicts: dict[str, str | None] = {"symbolic": None, "finite_difference": None}
     if s is not None:
         verdicts["symbolic"] = _worst(_codes(a, s, rtol, atol, kink, pole))
-    if f is not None and np.isfinite(f).any():  # all nan: the function is undefined around here
+    if f is not None and np.isfinite(f).any():
         # Rounding in a difference quotient grows like eps * |f| / h**order.
         fd_tol = fd_atol + 100 * np.finfo(float).eps * scale / _FD_STEP[order] ** order
-        verdicts["finite_difference"] = _worst(_codes(a, f, fd_rtol, fd_tol, kink, pole))
+        codes = _codes(a, f, fd_rtol, fd_tol, kink, pole)
+        # nan: no estimate there (f undefined nearby, or the differences did not settle).
+        estimated = np.broadcast_to(np.isfinite(f), codes.shape)
+        verdicts["finite_difference"] = _worst(np.where(estimated, codes, "unchecked"))
     judged = verdicts["symbolic"] or verdicts["finite_difference"] or "unchecked"
     agrees = {k: None if v is None else v != "mismatch" for k, v in verdicts.items()}
     return judged, agrees

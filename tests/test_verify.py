@@ -277,3 +277,18 @@ def test_a_nested_derivative_within_budget_is_exact():
 
     # d^4/dx^4 of x**5 is 120 x, worked by hand.
     assert nested_derivative(parse("x**5"), {"x": 0.5}, ("x",) * 4) == pytest.approx(60.0)
+
+
+def test_finite_differences_that_do_not_settle_are_no_witness_rather_than_a_false_alarm():
+    # sin(3000 x) turns within the difference step: the estimates at h, h/2, h/4 disagree.
+    # With sympy out of time, the component is left unchecked instead of called a mismatch.
+    node = parse("sin(3000*x) + x")
+    check = check_gradient(node, {"x": 0.3}, timeout=0.0).to_json()
+    (component,) = check["components"]
+    assert component["status"] == "unchecked" and check["agree"]
+    assert component["autograd"] == pytest.approx(3000 * math.cos(900.0) + 1, rel=1e-12)
+
+
+def test_finite_differences_judge_a_smooth_function_when_sympy_is_out_of_time():
+    wrong = check_gradient(parse("x**3"), {"x": 2.0}, grads={"x": 12.5}, timeout=0.0).to_json()
+    assert wrong["components"][0]["status"] == "mismatch" and not wrong["agree"]
