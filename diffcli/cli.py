@@ -84,19 +84,26 @@ Check = Annotated[
         show_default=False,
     ),
 ]
+def _not_negative(value: float | None) -> float | None:
+    if value is not None and value < 0:
+        raise typer.BadParameter(f"must not be negative, got {value:g}")
+    return value
+
+
 Rtol = Annotated[
     float | None,
     typer.Option("--rtol", help="Relative tolerance of the checks [default: the verifier's].",
-                 show_default=False, min=0.0),
+                 show_default=False, callback=_not_negative),
 ]
 Atol = Annotated[
     float | None,
     typer.Option("--atol", help="Absolute tolerance of the checks [default: the verifier's].",
-                 show_default=False, min=0.0),
+                 show_default=False, callback=_not_negative),
 ]
 Timeout = Annotated[
     float,
-    typer.Option("--check-timeout", help="Seconds allowed for the symbolic side.", min=0.0),
+    typer.Option("--check-timeout", help="Seconds allowed for the symbolic side.",
+                 callback=_not_negative),
 ]
 Strict = Annotated[
     bool, typer.Option("--strict", help="Non-finite results exit 1; a bad batch line stops.")
