@@ -286,12 +286,12 @@ class _Extremum(Function):
     def forward(cls, ctx: Ctx, a: Operand, b: Operand) -> Any:
         da, db = _data(a), _data(b)
         wins_a = np.where(da == db, 0.5, cls.pick(da, db) == da)
-        ctx.share = (wins_a, 1.0 - wins_a)
+        ctx._save_values(wins_a, 1.0 - wins_a)
         return cls.pick(da, db)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        share_a, share_b = ctx.share
+        share_a, share_b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (g * share_a if need_a else None), (g * share_b if need_b else None)
 
@@ -307,12 +307,12 @@ class Minimum(_Extremum):
 class Where(Function):
     @staticmethod
     def forward(ctx: Ctx, condition: np.ndarray, a: Operand, b: Operand) -> Any:
-        ctx.condition = condition
+        ctx._save_values(condition)
         return np.where(condition, _data(a), _data(b))
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        c = ctx.condition
+        (c,) = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
         return None, (g * c if need_a else None), (g * ~c if need_b else None)
 
@@ -326,12 +326,12 @@ class Clamp(Function):
             inside &= data >= low
         if high is not None:
             inside &= data <= high
-        ctx.inside = inside
+        ctx._save_values(inside)
         return np.clip(data, low, high)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        return g * ctx.inside, None, None
+        return g * ctx.saved_tensors[0], None, None
 
 
 def add(a: Operand, b: Operand) -> Tensor:
@@ -448,12 +448,12 @@ class Amax(Function):
         reduce = np.max if largest else np.min
         kept = reduce(x.data, axis=ctx.axes, keepdims=True)
         hits = x.data == kept
-        ctx.share = hits / np.sum(hits, axis=ctx.axes, keepdims=True)
+        ctx._save_values(hits / np.sum(hits, axis=ctx.axes, keepdims=True))
         return kept if keepdim else kept.reshape(np.delete(kept.shape, ctx.axes))
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        return _spread(g, ctx) * ctx.share, None, None, None
+        return _spread(g, ctx) * ctx.saved_tensors[0], None, None, None
 
 
 class MaxDim(Function):
@@ -468,7 +468,7 @@ class MaxDim(Function):
         values = np.take_along_axis(x.data, kept_indices, axis=axis)
         one_hot = np.zeros(x.data.shape)
         np.put_along_axis(one_hot, kept_indices, 1.0, axis=axis)
-        ctx.share = one_hot
+        ctx._save_values(one_hot)
         if not keepdim:
             values = values.squeeze(axis)
         else:
@@ -479,7 +479,7 @@ class MaxDim(Function):
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor, g_indices: Tensor) -> tuple:
-        return _spread(g, ctx) * ctx.share, None, None, None
+        return _spread(g, ctx) * ctx.saved_tensors[0], None, None, None
 
 
 class Norm(Function):
