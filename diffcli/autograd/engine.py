@@ -216,7 +216,14 @@ def _run(
                     grad = results[index]
                     if grad.__class__ is not Tensor or grad.data.shape != child._output_shapes[nr]:
                         grad = _fit_to_input(node, index, grad, child, nr)
-                    _add_to_buffer(buffers, child, nr, grad)
+                    buffer = buffers.get(child)
+                    if buffer is None:  # _add_to_buffer, written out for the inner loop
+                        single = nr == 0 and len(child._output_shapes) == 1
+                        buffers[child] = [grad] if single else _new_buffer(child, nr, grad)
+                    elif buffer[nr] is None:
+                        buffer[nr] = grad
+                    else:
+                        buffer[nr] = buffer[nr] + grad
                 if remaining == 1:
                     ready.append(child)
                 deps[child] = remaining - 1
@@ -230,8 +237,16 @@ def _run(
 def _add_to_buffer(buffers: dict[Node, list], node: Node, nr: int, grad: Tensor) -> None:
     buffer = buffers.get(node)
     if buffer is None:
-        buffer = buffers[node] = [None] * len(node._output_shapes)
-    buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad
+        buffers[node] = _new_buffer(node, nr, grad)
+    else:
+        buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad
+
+
+def _new_buffer(node: Node, nr: int, grad: Tensor) -> list:
+    """One slot per output of ``node``, holding ``grad`` at ``nr``."""
+    buffer = [None] * len(node._output_shapes)
+    buffer[nr] = grad
+    return buffer
 
 
 def _input_key(t: Tensor) -> tuple[Node, int]:

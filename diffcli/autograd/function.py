@@ -291,27 +291,28 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
+        # The inner loop of every user: forward always runs with recording off, and the
+        # switch is written out here rather than called.
         if state.grad_enabled:
             needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
             if True in needs:
                 return _apply_recorded(cls, args, needs)
-        ctx = cls._unrecorded_class()
-        ctx._inputs = args
-        raw = _forward(cls, ctx, args)
+            ctx = cls._unrecorded_class()
+            ctx._inputs = args
+            state.grad_enabled = False
+            try:
+                raw = cls.forward(ctx, *args)
+            finally:
+                state.grad_enabled = True
+        else:
+            ctx = cls._unrecorded_class()
+            ctx._inputs = args
+            raw = cls.forward(ctx, *args)
+        if type(raw) is np.ndarray or type(raw) is np.float64:
+            return _make(raw)
         if type(raw) is tuple:
             return tuple([_as_output(o, args) for o in raw])
         return _as_output(raw, args)
-
-
-def _forward(cls: type[Function], ctx: BackwardNode, args: tuple) -> Any:
-    """``forward``, always with recording off: its operations are not part of the graph."""
-    if not state.grad_enabled:
-        return cls.forward(ctx, *args)
-    state.grad_enabled = False
-    try:
-        return cls.forward(ctx, *args)
-    finally:
-        state.grad_enabled = True
 
 
 # Interned, so that a million nodes share a handful of these small tuples.
@@ -324,7 +325,7 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx = cls._node_class()
     ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
     ctx._saved = None
-    state.grad_enabled = False  # _forward's body, inlined: this is the engine's inner loop
+    state.grad_enabled = False
     try:
         raw = cls.forward(ctx, *args)
     finally:
@@ -375,6 +376,9 @@ class _Unrecorded:
     __slots__ = ()
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
+        pass
+
+    def _save_values(self, *values: Any) -> None:
         pass
 
     @property
