@@ -116,10 +116,6 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
-    @property
-    def _version_counter(self) -> int:
-        return self._version
-
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.data.shape if dim is None else self.data.shape[dim]
 
