@@ -10,6 +10,7 @@ from diffcli import autograd
 from diffcli.expr import ExprError, parse, variables
 from diffcli.expr.symbolic import symbol, to_sympy
 from diffcli.expr.tape import build
+from diffcli.expr.tree import Call
 
 from .strategies import SMOOTH, VARIABLES, trees
 
@@ -29,6 +30,15 @@ def _sympy_float(expr, point):
 COORDINATE = st.floats(-3, 3, allow_nan=False).filter(lambda v: v == 0 or abs(v) >= 1e-6)
 
 
+def _on_atan2_cut(tape) -> bool:
+    by_node = {id(n): t for n, t in tape.tensors}
+    return any(
+        isinstance(n, Call) and n.name == "atan2"
+        and float(by_node[id(n.args[0])].data) == 0 and float(by_node[id(n.args[1])].data) < 0
+        for n, _ in tape.tensors
+    )
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees(SMOOTH, max_leaves=8), st.lists(COORDINATE, min_size=3, max_size=3))
 def test_tape_value_and_gradient_equal_sympy_at_random_points(tree, coords):
@@ -46,6 +56,9 @@ def test_tape_value_and_gradient_equal_sympy_at_random_points(tree, coords):
     # no float engine can agree.
     nudged = _sympy_float(exact, {k: v + 1e-13 * max(1.0, abs(v)) for k, v in point.items()})
     assume(math.isfinite(nudged) and abs(nudged - expected) <= 1e-11 * max(1.0, abs(expected)))
+    # On atan2's cut (y = 0, x < 0) a constant -0.0 picks -pi, where sympy, which has no
+    # signed zero, says pi; nudging the variables does not move a constant off the cut.
+    assume(not _on_atan2_cut(tape))
     assert value == pytest.approx(expected, rel=1e-9, abs=1e-9)
     names = variables(tree)
     assume(names)
