@@ -13,7 +13,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -306,7 +306,22 @@ def main() -> None:
     except typer.Abort:  # end of input at a prompt
         render.error("aborted")
         status = 1
-    sys.exit(status or 0)
+    _leave(status or 0)
+
+
+def _leave(status: int) -> NoReturn:
+    """Flush and exit without the interpreter's teardown.
+
+    Unloading numpy, typer and the rest costs about 15 ms, a sixth of a one-point run,
+    and there is nothing left to clean up: no file is open for writing, and a sympy
+    child has always been reaped by now.
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        status = _reader_gone()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 # ---- output ------------------------------------------------------------------------------
