@@ -412,9 +412,12 @@ def _check_notes(check: dict | None) -> list[str]:
     elif witness is None:
         note = "check: no witness to compare with"
     else:
-        verdict = "agrees" if check["agree"] else "DISAGREES"
-        note = (f"check: autograd {verdict} with {witness} (max error: abs "
-                f"{render.number(check['max_abs_error'])}, rel {render.number(check['max_rel_error'])})")
+        if check["agree"]:
+            note = (f"check: autograd agrees with {witness} (max error: abs "
+                    f"{render.number(check['max_abs_error'])}, rel "
+                    f"{render.number(check['max_rel_error'])})")
+        else:  # the lines below say by how much, component by component
+            note = f"check: autograd DISAGREES with {witness}"
         if has["symbolic"] and has["finite_difference"]:
             off = [c["name"] for c in check["components"]
                    if c["agrees"].get("finite_difference") is False]
@@ -428,7 +431,21 @@ def _check_notes(check: dict | None) -> list[str]:
         note += f"; at a kink for {', '.join(kinks)}, autograd takes PyTorch's convention"
     if check["skipped"]:
         note += f"; sympy {check['skipped']}"
-    return [note]
+    return [note, *_mismatch_lines(check, "symbolic" if has["symbolic"] else "finite_difference")]
+
+
+def _shown(value: Any) -> str:
+    """A number from a JSON document, where null stood for inf or nan."""
+    return "not finite" if value is None else render.number(value)
+
+
+def _mismatch_lines(check: dict, witness: str) -> list[str]:
+    """Which component disagrees, and what the judging witness says it should be."""
+    said_by = {"symbolic": "sympy", "finite_difference": "finite differences"}[witness]
+    return [
+        f"  {c['name']}: autograd gives {_shown(c['autograd'])}, {said_by} {_shown(c[witness])}"
+        for c in check["components"] if c["status"] == "mismatch"
+    ]
 
 
 def variables(node: Any) -> list[str]:

@@ -109,3 +109,13 @@ def test_a_derivative_undefined_for_every_witness_is_said_to_be_undefined(cli):
 @pytest.mark.parametrize("flag", ["--rtol", "--atol", "--check-timeout"])
 def test_a_negative_tolerance_or_budget_is_bad_input(cli, flag):
     assert cli("grad", "x**2", "--at", "x=1", flag, "-1").code == 2
+
+
+def test_a_disagreement_names_the_component_and_what_sympy_says_it_should_be(cli):
+    # sqrt(x - x): reverse mode multiplies sqrt'(0) = inf by 0 and gets nan, as PyTorch
+    # does, while the function is the constant 0 and sympy's derivative is 0.
+    run = cli("grad", "sqrt(x - x) + y", "--at", "x=1,y=2", env={"COLUMNS": "120"})
+    assert run.code == 1
+    assert "DISAGREES with sympy" in run.stdout
+    assert "x: autograd gives not finite, sympy 0" in run.stdout
+    assert "y: autograd" not in run.stdout
