@@ -374,10 +374,23 @@ def grad(
         return _grad_batch(expression, node, names, values, wrt, points, json, bool(check), strict)
     targets = bind(names, values, wrt)
     value, gradient = _gradient(node, values, targets)
+    _explain_nonfinite(node, values, targets, expression, gradient)
     doc = {"expression": expression, "at": values, "value": value, "gradient": gradient, "check": None}
     status = _checked(doc, check, lambda: _verify().check_gradient(
         node, values, gradient, targets, **_tolerances(rtol, atol), timeout=check_timeout))
     return max(status, emit(doc, json, strict, _draw_grad))
+
+
+def _explain_nonfinite(node: Any, values: dict[str, Any], targets: list[str], text: str,
+                       gradient: dict[str, Any]) -> None:
+    """Say which operation's backward first made a gradient inf or nan, for a person to look at."""
+    import numpy as np
+
+    if all(np.all(np.isfinite(g)) for g in gradient.values()):
+        return
+    origin = _verify().nonfinite_origin(node, values, targets, text)
+    if origin:
+        render.warn(f"the gradient is not finite: {origin}")
 
 
 def _draw_grad(doc: dict) -> None:

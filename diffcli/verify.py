@@ -57,7 +57,7 @@ import numpy as np
 
 from diffcli import autograd
 from diffcli.expr.tape import build
-from diffcli.expr.tree import FUNCTIONS, Call, Node, postorder, to_text, variables
+from diffcli.expr.tree import FUNCTIONS, Call, Node, Var, postorder, to_text, variables
 
 RTOL, ATOL = 1e-10, 1e-12
 FD_RTOL, FD_ATOL = 1e-5, 1e-7
@@ -146,6 +146,41 @@ def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str],
                 f"{budget:g} s"
             )
     return np.asarray(g.data, dtype=np.float64)
+
+
+def nonfinite_origin(node: Node, point: Mapping, wrt: Sequence[str], text: str) -> str | None:
+    """Where a gradient stops being finite, walking the tape from the output down.
+
+    Every subexpression keeps its gradient; the first one (nearest the output) that is
+    not finite was made so by the backward of the operation that uses it, whose source
+    text this names. None when every gradient is finite.
+    """
+    tape = build(node, _values(point), requires_grad=set(wrt), text=text)
+    if not tape.output.requires_grad:
+        return None
+    for _, t in tape.tensors:
+        if t.grad_fn is not None:
+            t.retain_grad()
+    tape.output.sum().backward()
+    users: dict[int, list[Node]] = {}
+    for parent in postorder(node):
+        for child in parent.children:
+            users.setdefault(id(child), []).append(parent)
+    leaf_users = {name: [users[id(n)][0] for n in postorder(node)
+                         if isinstance(n, Var) and n.name == name and id(n) in users]
+                  for name in tape.leaves}
+    # A leaf's gradient is the sum over all its uses, complete only at the end: leaves last.
+    walk = [(n, t) for n, t in reversed(tape.tensors) if not isinstance(n, Var)]
+    walk += [(n, t) for n, t in reversed(tape.tensors) if isinstance(n, Var)]
+    for n, t in walk:
+        g = t._grad
+        if g is None or np.all(np.isfinite(g.data)):
+            continue
+        culprits = leaf_users[n.name] if isinstance(n, Var) else users.get(id(n), [])
+        where = " or ".join(dict.fromkeys(
+            f"{text[u.span[0]:u.span[1]]} (columns {u.span[0] + 1}-{u.span[1]})" for u in culprits))
+        return f"its first non-finite value comes from the backward of {where}" if where else None
+    return None
 
 
 def values_of(tape, name: str) -> np.ndarray:

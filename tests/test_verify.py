@@ -292,3 +292,24 @@ def test_finite_differences_that_do_not_settle_are_no_witness_rather_than_a_fals
 def test_finite_differences_judge_a_smooth_function_when_sympy_is_out_of_time():
     wrong = check_gradient(parse("x**3"), {"x": 2.0}, grads={"x": 12.5}, timeout=0.0).to_json()
     assert wrong["components"][0]["status"] == "mismatch" and not wrong["agree"]
+
+
+@pytest.mark.parametrize(("text", "point", "culprit"), [
+    # d/dx sqrt(x - x): sqrt's backward divides by 2*sqrt(0), then the two uses of x cancel.
+    ("sqrt(x - x) + y", {"x": 1.0, "y": 2.0}, "sqrt(x - x) (columns 1-11)"),
+    # log's backward divides by x*y = 0, long before the sum reaches x.
+    ("log(x*y) + x", {"x": 0.0, "y": 2.0}, "log(x*y) (columns 1-8)"),
+    # sqrt(x)'s own gradient is 0 * 1 = 0, but its backward turns that into 0 * inf at x.
+    ("sqrt(x) * 0 + y", {"x": 0.0, "y": 1.0}, "sqrt(x) (columns 1-7)"),
+])
+def test_nonfinite_origin_names_the_operation_whose_backward_made_it(text, point, culprit):
+    from diffcli.verify import nonfinite_origin
+
+    origin = nonfinite_origin(parse(text), point, list(point), text)
+    assert origin is not None and origin.endswith(culprit)
+
+
+def test_nonfinite_origin_is_none_for_finite_gradients():
+    from diffcli.verify import nonfinite_origin
+
+    assert nonfinite_origin(parse("x**2 + y"), {"x": 1.0, "y": 1.0}, ["x", "y"], "x**2 + y") is None

@@ -119,3 +119,9 @@ def test_a_disagreement_names_the_component_and_what_sympy_says_it_should_be(cli
     assert "DISAGREES with sympy" in run.stdout
     assert "x: autograd gives not finite, sympy 0" in run.stdout
     assert "y: autograd" not in run.stdout
+
+
+def test_a_nonfinite_gradient_is_traced_to_the_operation_that_made_it(cli):
+    run = cli("grad", "log(x*y) + x", "--at", "x=0,y=2", "--json", "--no-check")
+    assert "the gradient is not finite" in run.stderr and "log(x*y) (columns 1-8)" in run.stderr
+    assert run.json()["gradient"]["x"] is None
