@@ -554,6 +554,20 @@ def read_batch(source: str, names: list[str], strict: bool) -> Any:
     return read
 
 
+def _batch_columns(names: list[str], fixed: dict[str, Any], source: str,
+                   strict: bool) -> tuple[Any, dict[str, Any]]:
+    """The points of `--points` as columns, with `--at` values repeated for every point."""
+    import numpy as np
+
+    read = read_batch(source, [name for name in names if name not in fixed], strict)
+    n = len(read)
+    # --at values hold for every point; give them the batch axis so each point gets its own.
+    columns = {name: np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy()
+               for name, value in fixed.items()}
+    columns.update(read.columns)
+    return read, columns
+
+
 def _grad_batch(
     expression: str,
     node: Any,
@@ -566,14 +580,8 @@ def _grad_batch(
     strict: bool,
 ) -> int:
     """`grad --points`: one vectorised tape for all good points, one result per line."""
-    import numpy as np
-
-    read = read_batch(source, [name for name in names if name not in fixed], strict)
+    read, columns = _batch_columns(names, fixed, source, strict)
     n = len(read)
-    # --at values hold for every point; give them the batch axis so each point gets its own.
-    columns = {name: np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy()
-               for name, value in fixed.items()}
-    columns.update(read.columns)
     targets = bind(names, columns, wrt)
     if check or not n or not _vectorisable(node, columns):
         docs = [_grad_point(expression, node, {k: c[i] for k, c in columns.items()}, targets, check)
@@ -593,7 +601,7 @@ def _grad_batch(
         ]
     for doc, line in zip(docs, read.line_numbers):
         doc["line"] = line
-    status = emit_batch(docs, as_json, strict, targets)
+    status = emit_batch(docs, as_json, strict)
     return 2 if read.bad else status
 
 
@@ -649,7 +657,7 @@ def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
     return [template % row for row in zip(*strings, read.line_numbers)]
 
 
-def emit_batch(docs: list[dict], as_json: bool, strict: bool, targets: list[str]) -> int:
+def emit_batch(docs: list[dict], as_json: bool, strict: bool) -> int:
     """NDJSON (or one table for people); non-finite numbers warned about by line."""
     nonfinite: list[str] = []
     clean = []
@@ -676,10 +684,17 @@ def _draw_batch(docs: list[dict]) -> None:
         render.show("no points", [])
         return
     first = docs[0]
-    columns = ["line", *first["at"], "value", *(f"∂/∂{name}" for name in first["gradient"])]
-    rows = [[d["line"], *d["at"].values(), d["value"], *d["gradient"].values()] for d in docs]
+    results = _batch_results(first)
+    columns = ["line", *first["at"], "value", *results]
+    rows = [[d["line"], *d["at"].values(), d["value"], *_batch_results(d).values()] for d in docs]
     render.show_table(first["expression"], columns, rows)
 
+
+def _batch_results(doc: dict) -> dict[str, Any]:
+    """The columns a batch table shows for one point: each partial, or the one derivative."""
+    if "gradient" in doc:
+        return {f"∂/∂{name}": g for name, g in doc["gradient"].items()}
+    return {render.derivative_label(doc["wrt"]): doc["derivative"]}
 
 
 @command('diffcli backward "x**3 + y**2" --at x=2 --at y=3 --repeat 2 --retain-graph')
@@ -770,6 +785,7 @@ def derivative(
     ],
     at: At = None,
     order: Annotated[int, typer.Option("--order", min=1, help="Repeat a single --wrt N times.")] = 1,
+    points: PointsFile = None,
     json: Json = False,
     check: Check = None,
     rtol: Rtol = None,
@@ -785,14 +801,54 @@ def derivative(
     sequence = list(wrt) * order
     node = parse(expression)
     values = parse_values(at)
+    tolerances = {**_tolerances(rtol, atol), "timeout": check_timeout}
+    if points is not None:
+        return _derivative_batch(expression, node, values, sequence, points, json,
+                                 bool(check), strict, tolerances)
     bind(variables(node), values, sequence)
+    doc, status = _derivative_point(expression, node, values, sequence, check, tolerances)
+    return max(status, emit(doc, json, strict, _draw_derivative))
+
+
+def _derivative_point(expression: str, node: Any, values: dict[str, Any], sequence: list[str],
+                      check: bool | None, tolerances: dict[str, float]) -> tuple[dict, int]:
     value = _build(node, values, expression, requires_grad=False).output.data
     result = _verify().nested_derivative(node, values, sequence)
     doc = {"expression": expression, "at": values, "value": value, "wrt": sequence,
            "derivative": result, "check": None}
     status = _checked(doc, check, lambda: _verify().check_derivative(
-        node, values, sequence, result, **_tolerances(rtol, atol), timeout=check_timeout))
-    return max(status, emit(doc, json, strict, _draw_derivative))
+        node, values, sequence, result, **tolerances))
+    return doc, status
+
+
+def _derivative_batch(expression: str, node: Any, fixed: dict[str, Any], sequence: list[str],
+                      source: str, as_json: bool, check: bool, strict: bool,
+                      tolerances: dict[str, float]) -> int:
+    """`derivative --points`: elementwise expressions in one nested pass over all points."""
+    import numpy as np
+
+    names = variables(node)
+    read, columns = _batch_columns(names, fixed, source, strict)
+    bind(names, columns, sequence)
+    n = len(read)
+    statuses = [0]
+    if check or not n or not _vectorisable(node, columns):
+        docs = []
+        for i in render.progress(n, "checking" if check else "differentiating"):
+            doc, status = _derivative_point(expression, node, {k: c[i] for k, c in columns.items()},
+                                            sequence, check, tolerances)
+            docs.append(doc)
+            statuses.append(status)
+    else:
+        value = np.broadcast_to(_build(node, columns, requires_grad=False).output.data, (n,))
+        result = _verify().nested_derivative(node, columns, sequence)
+        docs = [{"expression": expression, "at": {k: c[i] for k, c in columns.items()},
+                 "value": value[i], "wrt": sequence, "derivative": result[i], "check": None}
+                for i in range(n)]
+    for doc, line in zip(docs, read.line_numbers):
+        doc["line"] = line
+    status = max(max(statuses), emit_batch(docs, as_json, strict))
+    return 2 if read.bad else status
 
 
 def _draw_derivative(doc: dict) -> None:

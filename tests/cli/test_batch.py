@@ -88,3 +88,29 @@ def test_reader_rejects_ragged_vectors_and_mismatched_shapes():
     assert read.line_numbers == [1]
     assert [n for n, _ in read.bad] == [2, 3]
     assert "shape" in read.bad[1][1]
+
+
+def test_derivative_batch_matches_sympy_point_by_point_and_skips_a_bad_line(cli):
+    import sympy
+
+    s = sympy.Symbol("x")
+    third = sympy.diff(sympy.exp(sympy.sin(s)), s, 3)
+    text = '{"x": 0.5}\n{"x": 1}\n{"x": "oops"}\n{"x": -2}\n'
+    run = cli("derivative", "exp(sin(x))", "--wrt", "x", "--order", "3", "--points", "-",
+              "--json", input=text)
+    assert run.code == 2 and "line 3" in run.stderr
+    docs = run.ndjson()
+    assert [d["line"] for d in docs] == [1, 2, 4]
+    for doc, x in zip(docs, [0.5, 1.0, -2.0], strict=True):
+        assert doc["wrt"] == ["x", "x", "x"]
+        assert doc["derivative"] == pytest.approx(float(third.subs(s, x)), rel=1e-12)
+
+
+def test_derivative_batch_with_check_judges_every_point(cli):
+    run = cli("derivative", "x**2 * y**3", "--wrt", "x", "--wrt", "y", "--points", "-", "--json",
+              "--check", input="x,y\n1,2\n3,-1\n")
+    assert run.code == 0
+    docs = run.ndjson()
+    # d2/dxdy x**2 y**3 = 6 x y**2, worked by hand.
+    assert [d["derivative"] for d in docs] == pytest.approx([24.0, 18.0])
+    assert all(d["check"]["agree"] for d in docs)
