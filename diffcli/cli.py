@@ -373,7 +373,7 @@ def grad(
     if points is not None:
         return _grad_batch(expression, node, names, values, wrt, points, json, bool(check), strict)
     targets = bind(names, values, wrt)
-    value, gradient = _gradient(node, values, targets)
+    value, gradient = _verify().gradient(node, values, targets)
     _explain_nonfinite(node, values, targets, expression, gradient)
     doc = {"expression": expression, "at": values, "value": value, "gradient": gradient, "check": None}
     status = _checked(doc, check, lambda: _verify().check_gradient(
@@ -473,46 +473,6 @@ def _verify() -> Any:
     return verify
 
 
-def _gradient(node: Any, values: dict[str, Any], targets: list[str],
-              batch: int | None = None) -> tuple[Any, dict[str, Any]]:
-    """The expression's value and gradient by the engine's reverse mode.
-
-    With `batch=n` the values carry a leading axis of n independent points and the
-    expression is elementwise, so seeding every output with 1 gives each point its own
-    gradient in one pass.
-    """
-    import numpy as np
-
-    tape = _build(node, values)
-    output = tape.output
-    if batch is None and output.data.size != 1:
-        raise BadInput(
-            f"the gradient needs a scalar expression, but this one has shape {output.data.shape}: "
-            "reduce it (sum, mean, norm, dot) or use `diffcli backward --grad-output`"
-        )
-    seed = None if batch is None else _ones_like(output)
-    gradient = {name: g.data for name, g in _differentiate(output, tape, values, targets, seed).items()}
-    value = output.data if batch is None else np.broadcast_to(output.data, (batch,))
-    return value, gradient
-
-
-def _differentiate(output: Any, tape: Any, values: dict[str, Any], targets: list[str],
-                   seed: Any = None, create_graph: bool = False) -> dict[str, Any]:
-    """{name: d output / d name} as tensors; 0 for names the output does not depend on."""
-    import numpy as np
-
-    from diffcli import autograd, tensor
-
-    leaves = [name for name in targets if name in tape.leaves]
-    found: tuple = ()
-    if leaves and output.requires_grad:
-        found = autograd.grad(output, [tape.leaves[name] for name in leaves], grad_outputs=seed,
-                              create_graph=create_graph, allow_unused=True, materialize_grads=True)
-    by_name = dict(zip(leaves, found))
-    return {name: by_name[name] if name in by_name else tensor(np.zeros(np.shape(values[name])))
-            for name in targets}
-
-
 def _ones_like(t: Any) -> Any:
     from diffcli import ones_like
 
@@ -587,7 +547,7 @@ def _grad_batch(
         docs = [_grad_point(expression, node, {k: c[i] for k, c in columns.items()}, targets, check)
                 for i in render.progress(n, "checking" if check else "differentiating")]
     else:
-        value, gradient = _gradient(node, columns, targets, batch=n)
+        value, gradient = _verify().gradient(node, columns, targets, batch=n)
         echo = read.verbatim is not None and not fixed
         lines = _fast_lines(expression, read, columns, value, gradient, echo) if as_json else None
         if lines is not None:
@@ -607,7 +567,7 @@ def _grad_batch(
 
 def _grad_point(expression: str, node: Any, values: dict[str, Any], targets: list[str],
                 check: bool) -> dict:
-    value, gradient = _gradient(node, values, targets)
+    value, gradient = _verify().gradient(node, values, targets)
     doc = {"expression": expression, "at": values, "value": value, "gradient": gradient,
            "check": None}
     if check:
@@ -744,7 +704,7 @@ def backward(
         # gradient (of each grad's sum, as grad.backward(ones) would give).
         doc["grad_grad_fn"] = {name: _grad_fn_name(g) for name, g in grads.items()}
         doc["grad_grad"] = {
-            name: {n: t.data for n, t in _differentiate(g, tape, values, targets, _ones_like(g)).items()}
+            name: {n: t.data for n, t in _verify().differentiate(g, tape, values, targets, _ones_like(g)).items()}
             for name, g in grads.items()
         }
     return emit(doc, json, strict, _draw_backward)
@@ -872,7 +832,7 @@ def hessian(
     node = parse(expression)
     values = parse_values(at)
     names = bind(variables(node), values, None)
-    value, gradient = _gradient(node, values, names)
+    value, gradient = _verify().gradient(node, values, names)
     nested = _verify().nested_derivative
     matrix = [[nested(node, values, (a, b)) for b in names] for a in names]
     doc = {"expression": expression, "at": values, "value": value, "variables": names,

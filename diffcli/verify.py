@@ -47,7 +47,6 @@ killed after `timeout` seconds ("skipped: timed out"); sympy is imported only th
 from __future__ import annotations
 
 import math
-import multiprocessing
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -109,6 +108,40 @@ def _has_reduction(node: Node) -> bool:
 
 
 # The autograd witness.
+
+
+def gradient(node: Node, point: Mapping, names: Sequence[str],
+             batch: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The autograd witness of a gradient: (value, {name: d value / d name}), one pass.
+
+    With `batch=n` the values carry a leading axis of n independent points and the
+    expression is elementwise, so seeding every output with 1 gives each point its own
+    gradient in one pass.
+    """
+    tape = build(node, _values(point))
+    output = tape.output
+    if batch is None and output.data.size != 1:
+        raise ValueError(
+            f"the gradient needs a scalar expression, but this one has shape {output.data.shape}: "
+            "reduce it (sum, mean, norm, dot) or use `diffcli backward --grad-output`"
+        )
+    seed = None if batch is None else autograd.Tensor(np.ones_like(output.data))
+    grads = {name: g.data for name, g in differentiate(output, tape, point, names, seed).items()}
+    value = output.data if batch is None else np.broadcast_to(output.data, (batch,))
+    return value, grads
+
+
+def differentiate(output, tape, point: Mapping, names: Sequence[str], seed=None,
+                  create_graph: bool = False) -> dict:
+    """{name: d output / d name} as tensors; zeros for names the output does not depend on."""
+    leaves = [name for name in names if name in tape.leaves]
+    found: tuple = ()
+    if leaves and output.requires_grad:
+        found = autograd.grad(output, [tape.leaves[name] for name in leaves], grad_outputs=seed,
+                              create_graph=create_graph, allow_unused=True, materialize_grads=True)
+    by_name = dict(zip(leaves, found))
+    return {name: by_name[name] if name in by_name
+            else autograd.Tensor(np.zeros(np.shape(point[name]))) for name in names}
 
 
 class TooCostly(RuntimeError):
@@ -357,6 +390,8 @@ def run_with_budget(job, timeout: float):
     """(result, None) from job() in a forked child, or (None, reason) when it fails or
     runs past `timeout` seconds (the child is then killed). Threads stand in where fork
     is missing; a thread cannot be killed, so there the budget only stops the wait."""
+    import multiprocessing  # here, not at the top: a gradient without a check needs none of it
+
     import diffcli.expr.symbolic  # noqa: F401  (sympy is imported once; children share it)
 
     if "fork" not in multiprocessing.get_all_start_methods():
