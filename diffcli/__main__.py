@@ -1,5 +1,5 @@
 """`python -m diffcli`: the same program as the `diffcli` console script."""
 
-from diffcli.cli import main
+from diffcli.cli.app import main
 
 main()

@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from diffcli.cli import app
+from diffcli.cli.app import app
 
 from .helpers import Run
 

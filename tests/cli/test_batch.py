@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from diffcli.points import read_points
+from diffcli.cli.points import read_points
 
 
 def _parse_value(text):

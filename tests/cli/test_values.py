@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from diffcli.cli import BadInput, parse_values, split_assignments
+from diffcli.cli.errors import BadInput
+from diffcli.cli.values import parse_values, split_assignments
 
 
 def test_commas_split_assignments_but_not_vectors_or_calls():

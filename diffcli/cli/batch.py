@@ -1,0 +1,165 @@
+"""`--points`: the one batch runner behind every command that takes a file of points.
+
+A command describes its work as a `BatchJob`: how to answer one point (with the check,
+or when the expression mixes the batch axis with a reduction) and how to answer all
+points in one vectorised pass. The runner reads the points, binds the variables, picks
+the path, numbers the results by input line and writes them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from diffcli import render
+
+from .errors import BadInput, ExitStatus, names_text
+from .output import emit_batch
+from .values import bind, variables
+
+# One point: (its JSON document without "line", its exit status).
+PointResult = tuple[dict, ExitStatus]
+
+
+@dataclass
+class BatchJob:
+    """A command's work over a batch. `one(values, targets)` answers one point;
+    `every(columns, n, targets)` answers all at once as (values, fields): each field an
+    array with the batch axis first, a dict of such arrays, or a value shared by all."""
+
+    expression: str
+    node: Any
+    fixed: dict[str, Any]
+    wrt: list[str] | None
+    check: bool
+    one: Callable[[dict[str, Any], list[str]], PointResult]
+    every: Callable[[dict[str, np.ndarray], int, list[str]], tuple[np.ndarray, dict[str, Any]]]
+
+
+def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool) -> ExitStatus:
+    """Answer every good point of `source`, in input order; BAD_INPUT if a line was bad."""
+    names = variables(job.node)
+    read, columns = _columns(names, job.fixed, source, strict)
+    n = len(read)
+    targets = bind(names, columns, job.wrt)
+    statuses = [ExitStatus.OK]
+    if job.check or not n or not vectorisable(job.node, columns):
+        docs = []
+        for i in render.progress(n, "checking" if job.check else "differentiating"):
+            doc, status = job.one({k: c[i] for k, c in columns.items()}, targets)
+            docs.append(doc)
+            statuses.append(status)
+    else:
+        value, fields = job.every(columns, n, targets)
+        echo = read.verbatim is not None and not job.fixed
+        lines = _fast_lines(job.expression, read, columns, value, fields, echo) if as_json else None
+        if lines is not None:
+            render.write_lines(lines)
+            return ExitStatus.BAD_INPUT if read.bad else ExitStatus.OK
+        docs = [{"expression": job.expression, "at": {k: c[i] for k, c in columns.items()},
+                 "value": value[i], **_take(fields, i), "check": None} for i in range(n)]
+    for doc, line in zip(docs, read.line_numbers):
+        doc["line"] = line
+    status = max(*statuses, emit_batch(docs, as_json, strict))
+    return ExitStatus.BAD_INPUT if read.bad else ExitStatus(status)
+
+
+def _take(fields: dict[str, Any], i: int) -> dict[str, Any]:
+    """Point i's share of the fields: arrays and dicts of arrays are indexed, the rest shared."""
+    def one(field: Any) -> Any:
+        if isinstance(field, np.ndarray):
+            return field[i]
+        if isinstance(field, dict):
+            return {key: one(value) for key, value in field.items()}
+        return field
+
+    return {key: one(field) for key, field in fields.items()}
+
+
+def read_batch(source: str, names: list[str], strict: bool) -> Any:
+    """Read `--points` (a path or '-') into columns; bad lines go to stderr (exit 2 later)."""
+    from diffcli.expr import parse_value
+
+    from . import points
+
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as err:
+        raise BadInput(f"--points: cannot read {source}: {err.strerror}") from None
+    read = points.read_points(text, names, parse_value)
+    if strict and read.bad:
+        number, reason = read.bad[0]
+        raise BadInput(f"--points line {number}: {reason} (stopped: --strict)")
+    for number, reason in read.bad:
+        render.error(f"--points line {number}: {reason}")
+    if read.ignored:
+        render.warn(f"--points: {names_text(read.ignored)} not used in the expression; ignored")
+    return read
+
+
+def _columns(names: list[str], fixed: dict[str, Any], source: str,
+             strict: bool) -> tuple[Any, dict[str, Any]]:
+    """The points of `--points` as columns, with `--at` values repeated for every point."""
+    read = read_batch(source, [name for name in names if name not in fixed], strict)
+    n = len(read)
+    # --at values hold for every point; give them the batch axis so each point gets its own.
+    columns = {name: np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy()
+               for name, value in fixed.items()}
+    columns.update(read.columns)
+    return read, columns
+
+
+def vectorisable(node: Any, columns: dict[str, Any]) -> bool:
+    """One tape serves all points when every op is elementwise over scalar values.
+
+    A reduction (sum, dot, ...) or a vector value would mix the batch axis with the
+    values' own axis, so those batches run point by point instead.
+    """
+    from diffcli.expr import FUNCTIONS
+    from diffcli.expr.tree import Call, postorder
+
+    if any(column.ndim != 1 for column in columns.values()):
+        return False
+    return not any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(node))
+
+
+def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
+                fields: dict[str, Any], echo: bool) -> list[str] | None:
+    """The NDJSON lines by one %-template per point; None if a number is not finite.
+
+    Python's float repr is JSON's number syntax, so each line costs one string
+    formatting instead of building and serialising a dict. Formatting floats is most of
+    the cost, so with `echo` the point's own input text stands as "at".
+    """
+    results: list[np.ndarray] = []
+
+    def slot(field: Any) -> str:
+        if isinstance(field, dict):
+            return "{" + ", ".join(f"{json.dumps(k)}: {slot(v)}" for k, v in field.items()) + "}"
+        if isinstance(field, np.ndarray):
+            results.append(field)
+            return "%s"
+        return json.dumps(field).replace("%", "%%")
+
+    at = "%s" if echo else "{" + ", ".join(f"{json.dumps(name)}: %s" for name in columns) + "}"
+    body = "".join(f", {json.dumps(key)}: {slot(field)}" for key, field in fields.items())
+    text = json.dumps(expression).replace("%", "%%")
+    template = (f'{{"expression": {text}, "at": {at}, "value": %s{body}, '
+                f'"check": null, "line": %d}}')
+    numbers = [value, *results] if echo else [*columns.values(), value, *results]
+    n = len(read)
+    if any(np.ndim(a) > 1 for a in numbers) or not all(np.isfinite(a).all() for a in numbers):
+        return None
+    strings = [list(map(float.__repr__, np.broadcast_to(a, (n,)).tolist())) for a in numbers]
+    if echo:
+        strings.insert(0, [line.strip() for line in read.verbatim])
+    return [template % row for row in zip(*strings, read.line_numbers)]

@@ -1,0 +1,1 @@
+"""One module per command; each owns its options, its work and its drawing."""

@@ -1,0 +1,66 @@
+"""`diffcli check`: verify hand-derived partial derivatives, naming each wrong one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from diffcli import render, verify
+
+from ..app import command
+from ..errors import BadInput, ExitStatus, names_text
+from ..options import At, Expr, Output, Tolerance
+from ..output import emit, title
+from ..values import bind, parse, parse_values, split_assignments, variables
+
+
+@command('diffcli check "x**3 + y**2" --grad x=3*x**2 --grad y=2*y --at x=2 --at y=3')
+def check(
+    expression: Expr,
+    grad: Annotated[
+        list[str],
+        typer.Option("--grad", help="A hand-derived partial: --grad x=FORMULA (repeatable).",
+                     show_default=False),
+    ],
+    at: At = None,
+    *,
+    tolerance: Tolerance,
+    out: Output,
+) -> int:
+    """Verify hand-derived partial derivatives at the point and at random points of the domain.
+
+    Exit 1 when a component is wrong, naming it with the right value and sympy's formula.
+    """
+    node = parse(expression)
+    values = parse_values(at)
+    names = bind(variables(node), values, None)
+    claims = {}
+    for name, text in split_assignments(grad, "--grad"):
+        if name in claims:
+            raise BadInput(f"--grad gives '{name}' twice")
+        if name not in names:
+            raise BadInput(f"--grad {name}: '{name}' is not a variable of the expression")
+        claims[name] = parse(text)
+        stray = [v for v in variables(claims[name]) if v not in values]
+        if stray:
+            raise BadInput(f"--grad {name}: the formula uses {names_text(stray)}, which has no value")
+    result = verify.check_claims(node, claims, values, **tolerance.as_kwargs())
+    doc = {"expression": expression, "at": values, **result.to_json()}
+    status = ExitStatus.OK if result.ok else ExitStatus.CHECK_FAILED
+    return max(status, emit(doc, out.json, out.strict, _draw))
+
+
+def _draw(doc: dict) -> None:
+    components = doc["components"]
+    rows = [[c["wrt"], c["claimed"], c["claimed_value"], c["autograd"], c["symbolic"],
+             "ok" if c["ok"] else "WRONG"] for c in components]
+    notes = [f"∂/∂{c['wrt']} is wrong: {c['claimed']} gives {render.number(c['claimed_value'])} "
+             f"but the derivative is {render.number(c['autograd'])}"
+             + (f" (sympy: {c['formula']})" if c["formula"] else "")
+             + f"; wrong at {len(c['disagree_at'])} of the points tried"
+             for c in components if not c["ok"]]
+    notes += [f"unchecked: {name} (no --grad given)" for name in doc["unchecked"]]
+    render.show_table(title(doc),
+                      ["wrt", "claimed", "claimed value", "autograd", "sympy", "verdict"], rows,
+                      notes)

@@ -1,0 +1,35 @@
+"""`diffcli hessian`: the Hessian of a scalar expression, checked."""
+
+from __future__ import annotations
+
+from diffcli import render, verify
+
+from ..app import command
+from ..options import At, Check, Expr, Output, Tolerance
+from ..output import check_notes, checked, emit, title
+from ..values import bind, parse, parse_values, variables
+
+
+@command('diffcli hessian "x**2*y + y**3" --at x=1 --at y=2')
+def hessian(expression: Expr, at: At = None, check: Check = None, *, tolerance: Tolerance,
+            out: Output) -> int:
+    """Hessian of a scalar expression: nested grad(create_graph=True) for each pair."""
+    node = parse(expression)
+    values = parse_values(at)
+    names = bind(variables(node), values, None)
+    value, gradient = verify.gradient(node, values, names)
+    matrix = [[verify.nested_derivative(node, values, (a, b)) for b in names] for a in names]
+    doc = {"expression": expression, "at": values, "value": value, "variables": names,
+           "gradient": gradient, "hessian": matrix, "check": None}
+    status = checked(doc, check, lambda: verify.check_hessian(
+        node, values, matrix, names, **tolerance.as_kwargs()))
+    return max(status, emit(doc, out.json, out.strict, _draw))
+
+
+def _draw(doc: dict) -> None:
+    names = doc["variables"]
+    render.show(title(doc),
+                [("value", doc["value"])] + [(f"∂/∂{n}", g) for n, g in doc["gradient"].items()])
+    render.show_table("Hessian", ["", *names],
+                      [[name, *row] for name, row in zip(names, doc["hessian"])],
+                      check_notes(doc["check"]))

@@ -1,0 +1,47 @@
+"""`diffcli jacobian`: the Jacobian of several expressions, checked."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from diffcli import render, verify
+
+from ..app import command
+from ..options import At, Check, Output, Tolerance
+from ..output import at_text, check_notes, checked, emit
+from ..values import bind, build, parse, parse_values, variables
+
+
+@command('diffcli jacobian "x*y" "x + sin(y)" --at x=1 --at y=2')
+def jacobian(
+    expressions: Annotated[
+        list[str], typer.Argument(help="One or more expressions (the rows).", show_default=False)
+    ],
+    at: At = None,
+    check: Check = None,
+    *,
+    tolerance: Tolerance,
+    out: Output,
+) -> int:
+    """Jacobian of several expressions: one row per expression, one column per variable."""
+    nodes = [parse(text) for text in expressions]
+    values = parse_values(at)
+    used = list(dict.fromkeys(name for node in nodes for name in variables(node)))
+    names = bind(used, values, None)
+    matrix = [[verify.nested_derivative(node, values, (name,)) for name in names]
+              for node in nodes]
+    value = [build(node, values, text, requires_grad=False).output.data
+             for node, text in zip(nodes, expressions)]
+    doc = {"expression": expressions, "at": values, "value": value, "variables": names,
+           "jacobian": matrix, "check": None}
+    status = checked(doc, check, lambda: verify.check_jacobian(
+        nodes, values, matrix, names, **tolerance.as_kwargs()))
+    return max(status, emit(doc, out.json, out.strict, _draw))
+
+
+def _draw(doc: dict) -> None:
+    render.show_table(f"Jacobian at {at_text(doc['at'])}", ["", *doc["variables"]],
+                      [[text, *row] for text, row in zip(doc["expression"], doc["jacobian"])],
+                      check_notes(doc["check"]))

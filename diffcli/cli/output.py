@@ -1,0 +1,135 @@
+"""Writing results: one JSON document or a drawn table, and the check's verdict in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from diffcli import render
+
+from .errors import ExitStatus
+
+# A batch with more non-finite numbers than this names the first ones and counts the rest.
+_MAX_WARNINGS = 20
+
+
+def emit(doc: dict, as_json: bool, strict: bool, draw: Callable[[dict], None]) -> ExitStatus:
+    """Write one result (JSON or drawn for people); CHECK_FAILED under --strict if a
+    number is not finite."""
+    nonfinite: list[str] = []
+    clean = render.plain(doc, "", nonfinite)
+    for quantity in nonfinite:
+        render.warn(f"{quantity} is not finite" + ("; written as null" if as_json else ""))
+    if as_json:
+        render.write_lines([render.dumps(clean)])
+    else:
+        draw(doc)
+    return ExitStatus.CHECK_FAILED if strict and nonfinite else ExitStatus.OK
+
+
+def emit_batch(docs: list[dict], as_json: bool, strict: bool) -> ExitStatus:
+    """NDJSON (or one table for people); non-finite numbers warned about by line."""
+    nonfinite: list[str] = []
+    clean = []
+    for doc in docs:
+        found: list[str] = []
+        clean.append(render.plain(doc, "", found))
+        nonfinite += (f"line {doc['line']}: {quantity}" for quantity in found)
+    for quantity in nonfinite[:_MAX_WARNINGS]:
+        render.warn(f"{quantity} is not finite" + ("; written as null" if as_json else ""))
+    if len(nonfinite) > _MAX_WARNINGS:
+        render.warn(f"... and {len(nonfinite) - _MAX_WARNINGS} more non-finite numbers")
+    if as_json:
+        render.write_lines(render.dumps(doc) for doc in clean)
+    else:
+        _draw_batch(docs)
+    return ExitStatus.CHECK_FAILED if strict and nonfinite else ExitStatus.OK
+
+
+def _draw_batch(docs: list[dict]) -> None:
+    if not docs:
+        render.show("no points", [])
+        return
+    first = docs[0]
+    columns = ["line", *first["at"], "value", *_batch_results(first)]
+    rows = [[d["line"], *d["at"].values(), d["value"], *_batch_results(d).values()] for d in docs]
+    render.show_table(first["expression"], columns, rows)
+
+
+def _batch_results(doc: dict) -> dict[str, Any]:
+    """The columns a batch table shows for one point: each partial, or the one derivative."""
+    if "gradient" in doc:
+        return {f"∂/∂{name}": g for name, g in doc["gradient"].items()}
+    return {render.derivative_label(doc["wrt"]): doc["derivative"]}
+
+
+def grad_fn_name(t: Any) -> str | None:
+    """The name of a tensor's grad_fn, as its repr shows it; None for a leaf."""
+    return None if t.grad_fn is None else t.grad_fn.name()
+
+
+def at_text(values: dict[str, Any]) -> str:
+    return ", ".join(f"{name} = {render.number(value)}" for name, value in values.items())
+
+
+def title(doc: dict, key: str = "expression") -> str:
+    """What was differentiated and where: "x**2  at x = 3"."""
+    return f"{doc[key]}  at {at_text(doc['at'])}"
+
+
+def checked(doc: dict, enabled: bool | None, run: Callable[[], Any]) -> ExitStatus:
+    """Run the cross-check unless --no-check; put it in doc["check"]; CHECK_FAILED if the
+    witnesses disagree."""
+    if enabled is False:
+        return ExitStatus.OK
+    outcome = run()
+    doc["check"] = outcome.to_json()
+    return ExitStatus.OK if outcome.agree else ExitStatus.CHECK_FAILED
+
+
+def check_notes(check: dict | None) -> list[str]:
+    """One line: which witnesses autograd was compared with, the verdict and the gaps."""
+    if check is None:
+        return []
+    has = {key: any(v is not None for v in check[key].values())
+           for key in ("symbolic", "finite_difference")}
+    witness = "sympy" if has["symbolic"] else "finite differences" if has["finite_difference"] else None
+    if witness is None and all(c["status"] == "undefined" for c in check["components"]):
+        note = "check: the derivative is not finite here, by every witness (undefined)"
+    elif witness is None:
+        note = "check: no witness to compare with"
+    else:
+        if check["agree"]:
+            note = (f"check: autograd agrees with {witness} (max error: abs "
+                    f"{render.number(check['max_abs_error'])}, rel "
+                    f"{render.number(check['max_rel_error'])})")
+        else:  # the lines below say by how much, component by component
+            note = f"check: autograd DISAGREES with {witness}"
+        if has["symbolic"] and has["finite_difference"]:
+            off = [c["name"] for c in check["components"]
+                   if c["agrees"].get("finite_difference") is False]
+            note += (f"; finite differences, an estimate, differ for {', '.join(off)}" if off
+                     else " and with finite differences")
+    unchecked = [c["name"] for c in check["components"] if c["status"] == "unchecked"]
+    if unchecked and witness is not None:
+        note += f"; no witness could judge {', '.join(unchecked)}"
+    kinks = [c["name"] for c in check["components"] if c["status"] == "convention"]
+    if kinks:
+        note += f"; at a kink for {', '.join(kinks)}, autograd takes PyTorch's convention"
+    if check["skipped"]:
+        note += f"; sympy {check['skipped']}"
+    return [note, *_mismatch_lines(check, "symbolic" if has["symbolic"] else "finite_difference")]
+
+
+def shown(value: Any) -> str:
+    """A number from a JSON document, where null stood for inf or nan."""
+    return "not finite" if value is None else render.number(value)
+
+
+def _mismatch_lines(check: dict, witness: str) -> list[str]:
+    """Which component disagrees, and what the judging witness says it should be."""
+    said_by = {"symbolic": "sympy", "finite_difference": "finite differences"}[witness]
+    return [
+        f"  {c['name']}: autograd gives {shown(c['autograd'])}, {said_by} {shown(c[witness])}"
+        for c in check["components"] if c["status"] == "mismatch"
+    ]
