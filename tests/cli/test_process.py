@@ -25,6 +25,13 @@ def test_one_point_json_loads_neither_sympy_nor_rich():
     assert not {m for m in imported if m.split(".")[0] in ("sympy", "rich")}
 
 
+def test_a_command_run_imports_only_that_commands_module():
+    code = ("import sys; from diffcli.cli.app import new_app; new_app(['grad']); "
+            "print(sorted(m for m in sys.modules if m.startswith('diffcli.cli.commands.')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.split() == ["['diffcli.cli.commands.grad']"]
+
+
 def test_json_stdout_is_one_document_and_messages_go_to_stderr():
     run = run_process("grad", "x**2", "--at", "x=3", "--at", "z=1", "--json")
     assert run.code == 0
