@@ -142,14 +142,28 @@ def show(title: str, rows: list[tuple[str, Any]], notes: Iterable[str] = ()) -> 
     _print(title, table, notes)
 
 
+# Past this many rows a table is plain tab-separated lines: rich takes minutes on 200,000.
+MAX_DRAWN_ROWS = 1000
+
+
 def show_table(title: str, columns: list[str], rows: list[list[Any]],
                notes: Iterable[str] = ()) -> None:
-    """A table with a header row (matrices, batches, per-input verdicts)."""
+    """A table with a header row (matrices, batches, per-input verdicts).
+
+    Numbers are never broken across lines: a table too wide for the terminal is folded
+    into one small record per row instead, and a very long one is written as plain lines.
+    """
     from rich.table import Table
 
+    if len(rows) > MAX_DRAWN_ROWS:
+        _plain_table(title, columns, rows, notes)
+        return
     out = console()
-    table = Table()
     widths = _fit(columns, rows, out.width)
+    if widths is _TOO_WIDE:
+        _print_records(title, columns, rows, notes, out)
+        return
+    table = Table()
     for column, width in zip(columns, widths or [None] * len(columns)):
         table.add_column(_text(column), width=width, overflow="fold")
     for row in rows:
@@ -157,13 +171,43 @@ def show_table(title: str, columns: list[str], rows: list[list[Any]],
     _print(title, table, notes, out)
 
 
-def _fit(columns: list[str], rows: list[list[Any]], available: int) -> list[int] | None:
-    """Column widths for a terminal `available` cells wide; None when all fits as it is.
+def _plain_table(title: str, columns: list[str], rows: list[list[Any]],
+                 notes: Iterable[str]) -> None:
+    warn(f"{len(rows)} rows: written as plain tab-separated lines (--json gives NDJSON)")
+    lines = [title, "\t".join(columns)]
+    lines += ["\t".join(map(number, row)) for row in rows]
+    write_lines([*lines, *notes])
 
-    Numbers are never cut. Text columns (formulas, names) give way first, down to their
-    longest word; then columns of numbers, down to their longest number (a vector
-    breaks between elements, a header between words). Only if even that is too wide do
-    the widest columns shrink further, and a number then folds onto the next line, whole.
+
+def _print_records(title: str, columns: list[str], rows: list[list[Any]],
+                   notes: Iterable[str], out: Any) -> None:
+    """Each row as its own list of `column  value` lines, like psql's expanded display;
+    each line is soft-wrapped, so even a terminal narrower than a number keeps it whole."""
+    from rich.cells import cell_len
+
+    pad = max(map(cell_len, columns))
+    out.print(_text(title), soft_wrap=True)
+    for number_of_row, row in enumerate(rows):
+        if number_of_row:
+            out.print()
+        for column, cell in zip(columns, row):
+            label = column + " " * (pad - cell_len(column))
+            out.print(_text(f" {label}  {number(cell)}" if column else number(cell)),
+                      soft_wrap=True)
+    for note in notes:
+        out.print(_text(note), soft_wrap=True)
+
+
+_TOO_WIDE: list[int] = []  # the marker _fit returns when only breaking numbers would fit
+
+
+def _fit(columns: list[str], rows: list[list[Any]], available: int) -> list[int] | None:
+    """Column widths for a terminal `available` cells wide; None when all fits as it is,
+    `_TOO_WIDE` when it fits only by breaking numbers.
+
+    Text columns (formulas, names) give way first, down to their longest word; then
+    columns of numbers, down to their longest number (a vector breaks between elements,
+    a header between words).
     """
     from rich.cells import cell_len
 
@@ -174,17 +218,16 @@ def _fit(columns: list[str], rows: list[list[Any]], available: int) -> list[int]
     if excess <= 0:
         return None
     numeric = [all(not isinstance(value, str) for value in col[1:]) for col in cells]
-    unbroken = [max(map(cell_len, _pieces(col)), default=1) for col in cells]
-    for may_shrink, floors in (([not n for n in numeric], unbroken), (numeric, unbroken),
-                               ([True] * len(columns), [1] * len(columns))):
-        while excess > 0:
-            slack, k = max((widths[k] - floors[k], k) for k in range(len(columns))
-                           if may_shrink[k])
+    floors = [max(map(cell_len, _pieces(col)), default=1) for col in cells]
+    for may_shrink in ([not n for n in numeric], numeric):
+        candidates = [k for k in range(len(columns)) if may_shrink[k]]
+        while excess > 0 and candidates:
+            slack, k = max((widths[k] - floors[k], k) for k in candidates)
             if slack <= 0:
                 break
             widths[k] -= 1
             excess -= 1
-    return widths
+    return widths if excess <= 0 else _TOO_WIDE
 
 
 def _pieces(values: list[Any]) -> list[str]:

@@ -140,13 +140,35 @@ def test_tables_never_cut_numbers_on_an_80_column_terminal(cli):
                for line in run.stdout.splitlines())
 
 
-def test_narrow_tables_fold_numbers_rather_than_cut_them(cli):
+def test_a_table_too_narrow_for_whole_numbers_is_folded_into_records(cli):
     run = cli("jacobian", "x*y", "exp(x)*cos(y)", "--at", "x=1.123456,y=2.2", "--no-check",
               env={"COLUMNS": "24"})
     assert run.code == 0 and "…" not in run.stdout
-    column_x = "".join(line.split("│")[2].strip() for line in run.stdout.splitlines()
-                       if line.startswith("│"))
-    assert column_x == f"2.2{np.exp(1.123456) * np.cos(2.2):.12g}"  # y, then e^x cos(y) by hand
+    lines = [line.split() for line in run.stdout.splitlines()]
+    # Row 2's record: its expression, then each partial whole on its own line, by hand.
+    at = lines.index(["exp(x)*cos(y)"])
+    assert lines[at + 1] == ["x", f"{np.exp(1.123456) * np.cos(2.2):.12g}"]
+    assert lines[at + 2] == ["y", f"{-np.exp(1.123456) * np.sin(2.2):.12g}"]
+
+
+@pytest.mark.parametrize("columns", ["20", "40", "80"])
+def test_a_batch_table_wider_than_the_terminal_never_breaks_a_number(cli, columns):
+    text = '{"x": -0.309196080171, "y": 2.55123456789}\n'
+    run = cli("grad", "x*y*sin(x) + x", "--points", "-", input=text, env={"COLUMNS": columns})
+    assert run.code == 0, run.stderr
+    x, y = -0.309196080171, 2.55123456789
+    by_hand = [x * y * np.sin(x) + x, y * np.sin(x) + x * y * np.cos(x) + 1, x * np.sin(x)]
+    shown = run.stdout.split()
+    assert all(f"{v:.12g}" in shown for v in by_hand), run.stdout
+
+
+def test_a_batch_of_many_points_is_written_as_plain_lines(cli):
+    text = "".join(f'{{"x": {i}}}\n' for i in range(1500))
+    run = cli("grad", "x**2", "--points", "-", input=text, env={"COLUMNS": "80"})
+    assert run.code == 0 and "plain tab-separated lines" in run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[1].split("\t") == ["line", "x", "value", "∂/∂x"]
+    assert lines[2 + 1499].split("\t") == ["1500", "1499", str(1499**2), str(2 * 1499)]
 
 
 def test_check_note_names_the_witness_that_judged(cli):
