@@ -149,9 +149,12 @@ def main() -> None:
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     wanted = sys.argv[1] if len(sys.argv) > 1 else ""
-    chosen = new_app([wanted]) if wanted in COMMANDS else __getattr__("app")
+    args = sys.argv[1:]
+    group = typer.main.get_command(new_app([wanted]) if wanted in COMMANDS else __getattr__("app"))
+    if wanted in COMMANDS:
+        args = [wanted, *operands_last(args[1:], group.commands[wanted])]
     try:
-        status = chosen(prog_name="diffcli", standalone_mode=False)
+        status = group.main(args=args, prog_name="diffcli", standalone_mode=False)
     except NoArgsIsHelpError as err:
         err.show()
         status = err.exit_code
@@ -163,6 +166,45 @@ def main() -> None:
         render.error("aborted")
         status = ExitStatus.INTERRUPTED
     _leave(status or ExitStatus.OK)
+
+
+def operands_last(args: list[str], command: Any) -> list[str]:
+    """Reorder a command's arguments so that an expression may start with '-'.
+
+    Click would read `-x**2` as the option `-x`. Every token that is neither one of the
+    command's options nor an option's value is an operand (an expression, a file); when
+    one starts with '-', or the user wrote `--`, the options go first, then `--`, then
+    the operands. A `--` typed anywhere makes just the next token an operand, so it
+    works before or after the options alike.
+    """
+    takes_value = {"-h": False, "--help": False}
+    for param in command.params:
+        if param.param_type_name == "option":
+            for name in (*param.opts, *param.secondary_opts):
+                takes_value[name] = not param.is_flag
+    options: list[str] = []
+    operands: list[str] = []
+    reorder = False
+    i = 0
+    while i < len(args):
+        token = args[i]
+        name = token.split("=", 1)[0]
+        if token == "--":
+            reorder = True
+            operands += args[i + 1:i + 2]
+            i += 2
+            continue
+        if name in takes_value or token.startswith("--"):
+            value = int(bool(takes_value.get(name)) and "=" not in token)
+            if i + value >= len(args):  # an option without its value: click says so
+                return args
+            options += args[i:i + 1 + value]
+            i += 1 + value
+            continue
+        operands.append(token)
+        reorder = reorder or token.startswith("-")
+        i += 1
+    return [*options, "--", *operands] if reorder else args
 
 
 def _leave(status: int) -> NoReturn:

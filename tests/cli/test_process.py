@@ -110,3 +110,24 @@ def test_usage_and_engine_errors_are_one_line_with_exit_2(args, message):
     run = run_process(*args)
     assert run.code == 2 and run.stdout == ""
     assert len(run.stderr.splitlines()) == 1 and run.stderr.startswith(message), run.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("grad", "-x**2", "--at", "x=3"),
+    ("grad", "--at", "x=3", "-x**2"),
+    ("grad", "--", "-x**2", "--at", "x=3"),
+    ("grad", "--at", "x=3", "--", "-x**2"),
+    ("grad", "--at=x=3", "-x**2", "--no-check"),
+])
+def test_an_expression_may_start_with_a_minus_sign(args):
+    run = run_process(*args, "--json")
+    assert run.code == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["expression"] == "-x**2"
+    assert (doc["value"], doc["gradient"]["x"]) == (-9.0, -6.0)  # -(3**2), -2*3 by hand
+
+
+def test_several_expressions_may_start_with_a_minus_sign():
+    run = run_process("jacobian", "-x", "-x*y", "--at", "x=1,y=2", "--json", "--no-check")
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["jacobian"] == [[-1.0, 0.0], [-2.0, -1.0]]  # by hand
