@@ -81,8 +81,9 @@ def _take(fields: dict[str, Any], i: int) -> dict[str, Any]:
     return {key: one(field) for key, field in fields.items()}
 
 
-def read_batch(source: str, names: list[str], strict: bool) -> Any:
-    """Read `--points` (a path or '-') into columns; bad lines go to stderr (exit 2 later)."""
+def read_batch(source: str, names: list[str], strict: bool, given: list[str]) -> Any:
+    """Read `--points` (a path or '-') into columns; bad lines go to stderr (exit 2 later).
+    `given` are the names that --at holds for every point, which the file must not repeat."""
     from diffcli.expr import parse_value
 
     from . import points
@@ -96,6 +97,10 @@ def read_batch(source: str, names: list[str], strict: bool) -> Any:
     except OSError as err:
         raise BadInput(f"--points: cannot read {source}: {err.strerror}") from None
     read = points.read_points(text, names, parse_value)
+    both = [name for name in read.ignored if name in given]
+    if both:
+        raise BadInput(f"{names_text(both)} given both with --at and in --points: give each "
+                       "variable one way")
     if strict and read.bad:
         number, reason = read.bad[0]
         raise BadInput(f"--points line {number}: {reason} (stopped: --strict)")
@@ -109,7 +114,7 @@ def read_batch(source: str, names: list[str], strict: bool) -> Any:
 def _columns(names: list[str], fixed: dict[str, Any], source: str,
              strict: bool) -> tuple[Any, dict[str, Any]]:
     """The points of `--points` as columns, with `--at` values repeated for every point."""
-    read = read_batch(source, [name for name in names if name not in fixed], strict)
+    read = read_batch(source, [name for name in names if name not in fixed], strict, list(fixed))
     n = len(read)
     # --at values hold for every point; give them the batch axis so each point gets its own.
     columns = {name: np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy()

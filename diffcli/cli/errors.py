@@ -20,8 +20,10 @@ class BadInput(Exception):
 
 
 def names_text(names: list[str]) -> str:
-    """`['x', 'y']` -> `'x', 'y'`, for messages."""
-    return ", ".join(f"'{name}'" for name in names)
+    """`['x', 'y']` -> `'x', 'y'`, for messages (a very long name is clipped)."""
+    from diffcli.expr.errors import clip
+
+    return ", ".join(f"'{clip(name)}'" for name in names)
 
 
 def explain(err: Exception) -> str:

@@ -73,8 +73,8 @@ def at_text(values: dict[str, Any]) -> str:
 
 
 def title(doc: dict, key: str = "expression") -> str:
-    """What was differentiated and where: "x**2  at x = 3"."""
-    return f"{doc[key]}  at {at_text(doc['at'])}"
+    """What was differentiated and where: "x**2  at x = 3" (just "5" without variables)."""
+    return f"{doc[key]}  at {at_text(doc['at'])}" if doc["at"] else str(doc[key])
 
 
 def checked(doc: dict, enabled: bool | None, run: Callable[[], Any]) -> ExitStatus:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import names_text
+
 # A converter for textual values such as "pi/4" or "[1, 2]" (the expression language's).
 ParseValue = Callable[[str], "float | np.ndarray"]
 
@@ -55,15 +57,24 @@ def _read_ndjson(lines: list[str], names: list[str], parse_value: ParseValue) ->
     rows = []
     for number, line in numbered:
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_not_json)
         except json.JSONDecodeError as err:
             rows.append((number, _BadPoint(f"not valid JSON ({err.msg} at column {err.colno})")))
+            continue
+        except _BadPoint as err:
+            rows.append((number, err))
             continue
         if not isinstance(obj, dict):
             rows.append((number, _BadPoint("expected a JSON object of values, like {\"x\": 2}")))
             continue
         rows.append((number, obj))
     return _columns(rows, names, parse_value)
+
+
+def _not_json(word: str) -> float:
+    """Python's json reads NaN and Infinity, which JSON does not have."""
+    raise _BadPoint(f"not valid JSON ({word} is not a JSON number; JSON has no NaN or "
+                    "infinities)")
 
 
 def _ndjson_fast(lines: list[str], names: list[str]) -> Points | None:
@@ -77,8 +88,8 @@ def _ndjson_fast(lines: list[str], names: list[str]) -> Points | None:
     if not all(lines):
         return None
     try:
-        objs = json.loads("[" + ",".join(lines) + "]")
-    except json.JSONDecodeError:
+        objs = json.loads("[" + ",".join(lines) + "]", parse_constant=_not_json)
+    except (ValueError, _BadPoint):  # not JSON, or NaN/Infinity: the line reader names the line
         return None
     if len(objs) != len(lines) or not all(type(obj) is dict for obj in objs):
         return None
@@ -122,7 +133,7 @@ def _read_csv(lines: list[str], names: list[str], parse_value: ParseValue) -> Po
         missing = [name for name in names if name not in header]
         if missing:
             # A header without a needed column makes every line bad; say it once, at line 1.
-            return Points([], {}, [(1, f"the CSV header has no column {_quote(missing)}")])
+            return Points([], {}, [(1, f"the CSV header has no column {names_text(missing)}")])
     return _columns(rows, names, parse_value)
 
 
@@ -164,7 +175,7 @@ def _columns(
 def _point(row: dict, names: list[str], parse_value: ParseValue) -> dict[str, np.ndarray]:
     missing = [name for name in names if name not in row]
     if missing:
-        raise _BadPoint(f"no value for {_quote(missing)}")
+        raise _BadPoint(f"no value for {names_text(missing)}")
     return {name: _value(name, row[name], parse_value) for name in names}
 
 
@@ -195,10 +206,6 @@ def _is_numeric(raw: object) -> bool:
 
 def _message(err: Exception) -> str:
     return getattr(err, "message", None) or str(err)
-
-
-def _quote(names: list[str]) -> str:
-    return ", ".join(f"'{name}'" for name in names)
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from diffcli import render
+from diffcli.expr.errors import clip
 
 from .errors import BadInput, names_text
 
@@ -21,7 +22,7 @@ def split_assignments(items: list[str] | None, flag: str) -> list[tuple[str, str
             name, sep, value = piece.partition("=")
             name = name.strip()
             if not sep or not name.isidentifier() or not value.strip():
-                raise BadInput(f"{flag} expects NAME=VALUE, got {piece.strip()!r}")
+                raise BadInput(f"{flag} expects NAME=VALUE, got '{clip(piece.strip())}'")
             pairs.append((name, value.strip()))
     return pairs
 
@@ -48,7 +49,7 @@ def parse_values(at: list[str] | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, text in split_assignments(at, "--at"):
         if name in values:
-            raise BadInput(f"--at gives '{name}' twice")
+            raise BadInput(f"--at gives '{clip(name)}' twice")
         if name in CONSTANTS:
             raise BadInput(f"'{name}' is a constant ({CONSTANTS[name]!r}) and cannot be given a value")
         try:
@@ -66,7 +67,7 @@ def bind(names: list[str], values: dict[str, Any], wrt: list[str] | None) -> lis
     """
     missing = [name for name in names if name not in values]
     if missing:
-        hint = " ".join(f"--at {name}=VALUE" for name in missing)
+        hint = " ".join(f"--at {clip(name)}=VALUE" for name in missing)
         raise BadInput(f"no value for {names_text(missing)}: pass {hint}")
     unused = [name for name in values if name not in names]
     for name in unused:

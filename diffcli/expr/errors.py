@@ -12,6 +12,13 @@ from __future__ import annotations
 
 # Long texts are shown as a window around the error so the caret line stays readable.
 _WINDOW = 80
+# The most of the user's own text that a message quotes (a name, a number, a subexpression).
+QUOTE_LIMIT = 60
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` as a message quotes it: whole when short, else its start and an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ExprError(ValueError):

@@ -16,7 +16,7 @@ import unicodedata
 
 import numpy as np
 
-from .errors import ExprError
+from .errors import ExprError, clip
 from .tree import (
     BINARY_PRECEDENCE,
     CONSTANTS,
@@ -40,6 +40,10 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATOR = re.compile(r"\*\*|[-+*/^(),\[\]]")
 _MALFORMED = re.compile(r"[0-9.eE]+")
 _WHITESPACE = " \t\r\n"
+# ASCII only: str.isdigit() is also true of '²' and '₁', which are not numbers here.
+_DIGITS = "0123456789"
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _LOOKALIKES = {"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*",
                "\u00f7": "/", "\u2217": "*"}
 _UNSUPPORTED = {
@@ -86,13 +90,13 @@ def tokenize(text: str) -> list[tuple[str, str, int, int]]:
         if ch in _WHITESPACE:
             i += 1
             continue
-        if ch.isdigit() or (ch == "." and text[i + 1 : i + 2].isdigit()):
+        if ch in _DIGITS or (ch == "." and text[i + 1 : i + 2] in _DIGITS[1:]):
             m = _NUMBER.match(text, i)
             end = m.end()
             if end < n and (text[end] == "." or (text[end] in "eE" and not
                                                  _NAME.match(text, end + 1))):
                 bad = _MALFORMED.match(text, i).end()
-                raise ExprError(f"malformed number '{text[i:bad]}'", text, i, bad)
+                raise ExprError(f"malformed number '{clip(text[i:bad])}'", text, i, bad)
             tokens.append(("num", m.group(), i, end))
             i = end
             continue
@@ -101,7 +105,7 @@ def tokenize(text: str) -> list[tuple[str, str, int, int]]:
             m = None
         if m and m.re is _NAME and (keyword.iskeyword(m.group()) or
                                     keyword.issoftkeyword(m.group())):
-            raise ExprError(f"'{m.group()}' is a Python keyword, not part of an expression",
+            raise ExprError(f"'{clip(m.group())}' is a Python keyword, not part of an expression",
                             text, i, m.end())
         if m:
             tokens.append(("name" if m.re is _NAME else "op", m.group(), i, m.end()))
@@ -120,10 +124,62 @@ def _bad_character(text: str, i: int, tokens: list) -> ExprError:
     for key in (two, ch):
         if key in _UNSUPPORTED:
             return ExprError(_UNSUPPORTED[key], text, i, i + len(key))
+    math_notation = _math_notation(text, i, tokens)
+    if math_notation is not None:
+        return math_notation
     hint = _LOOKALIKES.get(ch) or unicodedata.normalize("NFKC", ch)
     helpful = hint != ch and hint.isascii() and hint.isprintable()
     did_you_mean = f" (did you mean '{hint}'?)" if helpful else ""
     return ExprError(f"unexpected character {_describe(ch)}{did_you_mean}", text, i, i + 1)
+
+
+def _run(text: str, i: int, alphabet: str) -> int:
+    """End of the run of characters from `alphabet` that starts at i."""
+    end = i
+    while end < len(text) and text[end] in alphabet:
+        end += 1
+    return end
+
+
+def _operand_before(text: str, tokens: list) -> str:
+    """The name, number or parenthesised group just before the current position, if any."""
+    if not tokens:
+        return ""
+    kind, tok, start, end = tokens[-1]
+    if kind in ("name", "num"):
+        return tok
+    if tok != ")":
+        return ""
+    depth = 0
+    for _kind, tok, start, _ in reversed(tokens):
+        depth += {")": 1, "(": -1}.get(tok, 0)
+        if depth == 0:
+            return text[start:end]
+    return ""
+
+
+def _math_notation(text: str, i: int, tokens: list) -> ExprError | None:
+    """Textbook notation pasted in (x², x₁, π, √x): say how to write it here."""
+    ch = text[i]
+    before = _operand_before(text, tokens)
+    if ch in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻":
+        end = _run(text, i, "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+        power = text[i:end].translate(_SUPERSCRIPTS)
+        return ExprError(f"superscript powers are not supported (did you mean "
+                         f"'{clip(before or 'x')}**{power}'?)", text, i, end)
+    if ch in "₀₁₂₃₄₅₆₇₈₉":
+        end = _run(text, i, "₀₁₂₃₄₅₆₇₈₉")
+        name = clip(before or "x") + text[i:end].translate(_SUBSCRIPTS)
+        return ExprError(f"subscripts are not supported (did you mean the name '{name}'?)",
+                         text, i, end)
+    if ch == "π":
+        return ExprError("unexpected character 'π' (did you mean 'pi'?)", text, i, i + 1)
+    if ch == "√":
+        m = _NAME.match(text, i + 1) or _NUMBER.match(text, i + 1)
+        radicand = clip(m.group()) if m else "x"
+        return ExprError(f"unexpected character '√' (did you mean 'sqrt({radicand})'?)",
+                         text, i, i + 1)
+    return None
 
 
 class _NotFinite(Exception):
@@ -194,14 +250,21 @@ class _Parser:
         self.operands.append((node, const))
 
     def push_folded(self, node: Node, fn, args: list) -> None:
-        """Push node, folding it to a float when all its arguments are constant."""
+        """Push node, folding it to a float when all its arguments are constant.
+
+        In an expression, a constant without a finite value (`9**9**9**9`) is left to
+        the engine, whose inf or nan is then reported like any non-finite result; a
+        value given with --at must be a finite number.
+        """
         if None in args:
             return self.push(node, None)
         try:
             self.push(node, _fold(fn, *args))
         except _NotFinite as why:
+            if not self.value_mode:
+                return self.push(node, None)
             s, e = node.span
-            raise self.error(f"constant '{self.text[s:e]}' is not a finite number: {why}",
+            raise self.error(f"constant '{clip(self.text[s:e])}' is not a finite number: {why}",
                              s, e) from None
 
     def reduce_operator(self) -> None:
@@ -287,7 +350,7 @@ class _Parser:
             if tok in CONSTANTS:
                 raise self.error(f"'{tok}' is a constant, not a function", start, end)
             if spec is None:
-                raise self.error(f"unknown function '{tok}'{_suggest(tok, FUNCTIONS)}",
+                raise self.error(f"unknown function '{clip(tok)}'{_suggest(tok, FUNCTIONS)}",
                                  start, end)
             if self.tokens[i + 2][1] == ")":
                 raise self.error(f"{tok} takes {spec.arity_text()} (got 0)",
@@ -301,7 +364,7 @@ class _Parser:
         if tok in CONSTANTS:
             self.push(Num(CONSTANTS[tok], (start, end), tok), CONSTANTS[tok])
         elif self.value_mode:
-            raise self.error(f"unknown constant '{tok}'{_suggest(tok, CONSTANTS)}", start, end)
+            raise self.error(f"unknown constant '{clip(tok)}'{_suggest(tok, CONSTANTS)}", start, end)
         else:
             self.push(Var(tok, (start, end)), None)
         return i + 1
@@ -365,7 +428,8 @@ class _Parser:
         if tok == "(":
             right_end = _matching_paren(self.text, start)
         raise self.error(f"implicit multiplication is not supported (did you mean "
-                         f"{self.text[left_start:left_end]}*{self.text[start:right_end]}?)",
+                         f"{clip(self.text[left_start:left_end])}*"
+                         f"{clip(self.text[start:right_end])}?)",
                          left_start, end)
 
     def run(self):

@@ -101,7 +101,8 @@ def test_a_reader_that_leaves_early_ends_the_run_quietly(args):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("grad", "x", "--bogus"), "error: No such option: --bogus (see 'diffcli grad --help')"),
-    (("derivative", "x", "--at", "x=1"), "error: Missing option '--wrt'."),
+    (("derivative", "x*y", "--at", "x=1,y=2"), "error: --wrt is needed: the expression has"),
+    (("derivative", "x", "--at"), "error: Option '--at' requires an argument."),
     (("grad", "x", "--rtol", "abc"), "error: Invalid value for '--rtol': 'abc' is not a valid float."),
     (("nosuch",), "error: No such command 'nosuch'."),
     (("backward", "x**3", "--at", "x=2", "--repeat", "2"), "error: backward pass 2 of 2: Trying"),

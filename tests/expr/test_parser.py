@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 
 from diffcli.expr import ExprError, parse, parse_value, to_text, variables
 from diffcli.expr.tree import Binary, Call, Num, Unary, Var, postorder
@@ -111,12 +111,7 @@ def test_importing_expr_does_not_import_sympy():
 @given(trees())
 def test_text_of_a_random_tree_parses_back_to_the_same_tree(tree):
     text = to_text(tree)
-    try:
-        parsed = parse(text)
-    except ExprError as err:
-        # Constant subtrees such as 9**9**9 are rightly refused; nothing else may fail.
-        assume("not a finite number" not in err.message)
-        raise
+    parsed = parse(text)  # constant subtrees such as 9**9**9 too: their inf is the engine's
     assert parsed == tree
     for node in postorder(parsed):
         start, end = node.span

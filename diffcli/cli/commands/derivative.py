@@ -11,7 +11,7 @@ from diffcli import render, verify
 
 from ..app import command
 from ..batch import BatchJob, PointResult, run_batch
-from ..errors import BadInput
+from ..errors import BadInput, names_text
 from ..options import At, Check, Expr, Output, PointsFile, Tolerance
 from ..output import check_notes, checked, emit, title
 from ..values import bind, build, parse, parse_values, variables
@@ -20,12 +20,12 @@ from ..values import bind, build, parse, parse_values, variables
 @command('diffcli derivative "sin(x)*y**2" --wrt x --wrt y --at x=1 --at y=2')
 def derivative(
     expression: Expr,
-    wrt: Annotated[
-        list[str],
-        typer.Option("--wrt", help="Differentiate by NAME; repeat for a mixed partial (in order).",
-                     show_default=False),
-    ],
     at: At = None,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option("--wrt", help="Differentiate by NAME; repeat for a mixed partial (in order). "
+                     "Not needed when the expression has one variable.", show_default=False),
+    ] = None,
     order: Annotated[int, typer.Option("--order", min=1, help="Repeat a single --wrt N times.")] = 1,
     points: PointsFile = None,
     check: Check = None,
@@ -34,11 +34,12 @@ def derivative(
     out: Output,
 ) -> int:
     """An n-th derivative or mixed partial, by nested grad(create_graph=True)."""
+    node = parse(expression)
+    wrt = wrt or _only_variable(variables(node))
     if order > 1 and len(wrt) > 1:
         raise BadInput("--order repeats a single --wrt; for a mixed partial give each --wrt in "
                        "order (e.g. --wrt x --wrt x --wrt y)")
     sequence = list(wrt) * order
-    node = parse(expression)
     values = parse_values(at)
     # On by default for one point; a batch is checked only when asked.
     check = check if points is None else bool(check)
@@ -62,6 +63,15 @@ def derivative(
     bind(variables(node), values, sequence)
     doc, status = one(values, sequence)
     return max(status, emit(doc, out.json, out.strict, _draw))
+
+
+def _only_variable(names: list[str]) -> list[str]:
+    """Without --wrt, the expression's one variable."""
+    if len(names) == 1:
+        return names
+    if not names:
+        raise BadInput("the expression has no variables: every derivative of a constant is 0")
+    raise BadInput(f"--wrt is needed: the expression has the variables {names_text(names)}")
 
 
 def _draw(doc: dict) -> None:

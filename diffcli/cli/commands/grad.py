@@ -41,6 +41,8 @@ def grad(expression: Expr, at: At = None, wrt: Wrt = None, points: PointsFile = 
         job = BatchJob(expression, node, values, wrt, check, one, every)
         return run_batch(job, points, out.json, out.strict)
     targets = bind(variables(node), values, wrt)
+    if not targets:  # a constant: nothing to check
+        check = False
     doc, status = one(values, targets, explain=True)
     return max(status, emit(doc, out.json, out.strict, _draw))
 
@@ -58,4 +60,7 @@ def _explain_nonfinite(node: Any, values: dict[str, Any], targets: list[str], te
 def _draw(doc: dict) -> None:
     rows = [("value", doc["value"])]
     rows += [(f"∂/∂{name}", grad) for name, grad in doc["gradient"].items()]
-    render.show(title(doc), rows, check_notes(doc["check"]))
+    notes = check_notes(doc["check"])
+    if not doc["gradient"]:
+        notes.append("the expression has no variables, so its gradient is empty")
+    render.show(title(doc), rows, notes)

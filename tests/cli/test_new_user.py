@@ -1,0 +1,67 @@
+"""What a new user runs into first: constants, leading minus, pasted maths, batch mistakes."""
+
+import pytest
+
+
+def test_a_constant_has_an_empty_gradient_said_plainly(cli):
+    run = cli("grad", "5", "--json")
+    assert run.code == 0
+    doc = run.json()
+    assert (doc["value"], doc["gradient"], doc["check"]) == (5.0, {}, None)
+    drawn = cli("grad", "5")
+    assert "no variables, so its gradient is empty" in drawn.stdout
+    assert "undefined" not in drawn.stdout
+
+
+def test_derivative_needs_no_wrt_for_one_variable(cli):
+    run = cli("derivative", "sin(x)", "--order", "3", "--at", "x=0", "--json", "--no-check")
+    assert run.code == 0
+    doc = run.json()
+    assert (doc["wrt"], doc["derivative"]) == (["x", "x", "x"], -1.0)  # -cos(0)
+
+
+def test_derivative_without_wrt_names_the_variables_to_choose_from(cli):
+    run = cli("derivative", "x*y", "--at", "x=1,y=2")
+    assert run.code == 2
+    assert "--wrt is needed: the expression has the variables 'x', 'y'" in run.stderr
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_in_a_batch_line_are_not_json(cli, literal):
+    run = cli("grad", "x*2", "--points", "-", "--json",
+              input=f'{{"x": {literal}}}\n{{"x": 3}}\n')
+    assert run.code == 2
+    assert f"--points line 1: not valid JSON ({literal} is not a JSON number" in run.stderr
+    assert [d["gradient"]["x"] for d in run.ndjson()] == [2.0]  # the good line still runs
+
+
+def test_a_name_given_with_at_and_in_the_points_is_an_error(cli):
+    run = cli("grad", "x*y", "--points", "-", "--at", "x=5", "--json",
+              input='{"x": 1, "y": 2}\n')
+    assert run.code == 2 and run.stdout == ""
+    assert "'x' given both with --at and in --points" in run.stderr
+    assert "warning" not in run.stderr
+
+
+def test_an_overflowing_constant_is_a_non_finite_value_not_bad_input(cli):
+    run = cli("grad", "9**9**9**9 + x", "--at", "x=1", "--json", "--no-check")
+    assert run.code == 0
+    doc = run.json()
+    assert doc["value"] is None and doc["gradient"] == {"x": 1.0}
+    assert "value (inf) is not finite; written as null" in run.stderr
+    strict = cli("grad", "9**9**9**9 + x", "--at", "x=1", "--json", "--no-check", "--strict")
+    assert strict.code == 1
+
+
+@pytest.mark.parametrize("args", [
+    ("grad", "q" * 5000 + "(x)", "--at", "x=1"),
+    ("grad", "x + " + "y" * 5000, "--at", "x=1"),
+    ("grad", "x", "--at", "x" * 5000),
+    ("grad", "x", "--at", "x=1", "--wrt", "z" * 5000),
+])
+def test_an_error_never_echoes_more_than_200_characters_of_the_users_text(cli, args):
+    run = cli(*args)
+    assert run.code == 2
+    longest_run = max(len(word) for word in
+                      run.stderr.replace("'", " ").replace("=", " ").split())
+    assert longest_run <= 200, run.stderr[:300]
