@@ -19,7 +19,7 @@ import numpy as np
 from diffcli.expr.tree import Node
 
 from .autograd_witness import kinks, nested_derivative
-from .common import evaluate, plain, point_values, sum_to
+from .common import evaluate, magnitude, plain, point_values, sum_to
 from .differences import finite_difference
 from .judging import Status, Tolerances, judge
 from .sympy_witness import element_lengths, run_with_budget, symbolic_job
@@ -41,9 +41,8 @@ class Component:
         """{"name", "autograd", "symbolic", "finite_difference", "status", "agrees"};
         non-finite numbers become None."""
         return {"name": self.name, "autograd": plain(self.autograd),
-                "symbolic": None if self.symbolic is None else plain(self.symbolic),
-                "finite_difference": (None if self.finite_difference is None
-                                      else plain(self.finite_difference)),
+                "symbolic": plain(self.symbolic),
+                "finite_difference": plain(self.finite_difference),
                 "status": self.status.value, "agrees": self.agrees}
 
 
@@ -81,11 +80,8 @@ class Check:
         abs_err, rel_err = self.errors()
         return {
             "agree": self.agree,
-            "symbolic": {c.name: (None if c.symbolic is None else plain(c.symbolic))
-                         for c in self.components},
-            "finite_difference": {c.name: (None if c.finite_difference is None
-                                           else plain(c.finite_difference))
-                                  for c in self.components},
+            "symbolic": {c.name: plain(c.symbolic) for c in self.components},
+            "finite_difference": {c.name: plain(c.finite_difference) for c in self.components},
             "formula": self.formula,
             "max_abs_error": abs_err,
             "max_rel_error": rel_err,
@@ -118,7 +114,7 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
         value = evaluate(nodes[i], values)
         kink = _mask_to(kinks(nodes[i], values), shape)
         pole = _mask_to(~np.isfinite(value), shape)
-        scale = float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
+        scale = magnitude(value)
         status, agrees = judge(a, s, f, kink, pole, len(wrt), scale, tol)
         components.append(Component(name, a, s, f, status, agrees))
     return Check(components, formula, skipped)

@@ -36,7 +36,7 @@ class ClaimComponent:
         "disagree_at"}, the values at the given point; non-finite numbers become None."""
         claimed, auto, sym = self.values[0]
         return {"wrt": self.wrt, "claimed": self.claimed, "claimed_value": plain(claimed),
-                "autograd": plain(auto), "symbolic": None if sym is None else plain(sym),
+                "autograd": plain(auto), "symbolic": plain(sym),
                 "formula": self.formula, "ok": self.ok, "disagree_at": self.disagree_at}
 
 

@@ -13,7 +13,12 @@ from diffcli.expr.tree import FUNCTIONS, Call, Node, postorder
 
 
 def plain(value):
-    """JSON-able: floats and nested lists, non-finite as None."""
+    """JSON-able: floats and nested lists, non-finite as None; None stays None, and a
+    list (of arrays of different shapes) is made plain item by item."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [plain(v) for v in value]
     arr = np.asarray(value, dtype=np.float64)
     out = np.where(np.isfinite(arr), arr, np.nan).tolist()
     if isinstance(out, float):
@@ -52,6 +57,11 @@ def point_values(point: Mapping) -> dict[str, np.ndarray | float]:
 def evaluate(node: Node, values: Mapping) -> np.ndarray:
     """The expression's value at the point, without recording a graph."""
     return np.asarray(build(node, values, requires_grad=False).output.data, dtype=np.float64)
+
+
+def magnitude(value: np.ndarray) -> float:
+    """The largest finite |value|, at least 1: the scale that rounding errors grow with."""
+    return float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
 
 
 def has_reduction(node: Node) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 
 from diffcli.expr.tree import Node
 
-from .common import close, evaluate, has_reduction, point_values, sum_to
+from .common import close, evaluate, has_reduction, magnitude, point_values, sum_to
 
 MAX_ORDER = 3
 STEP = {1: 1e-3, 2: 1e-4, 3: 1e-3}  # the coarsest step h, by order
@@ -58,7 +58,7 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str]) -> np.ndar
         # Two estimates that disagree mean the step is too coarse for this function (it
         # oscillates or bends within h): then there is no estimate, rather than a false alarm.
         value = evaluate(node, values)
-        scale = float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
+        scale = magnitude(value)
         noise = 1e3 * np.finfo(float).eps * scale / h**order
         d = np.where(close(coarse, fine, 1e-4, noise), fine, np.nan)
     return sum_to(d, np.shape(values[wrt[-1]]))

@@ -35,7 +35,7 @@ class InputCheck:
 
     def to_json(self) -> dict:
         """{"name", the witnesses, "ok"}; non-finite numbers become None."""
-        return {"name": self.name, **{k: _plain_nested(v) for k, v in self.witnesses.items()},
+        return {"name": self.name, **{k: plain(v) for k, v in self.witnesses.items()},
                 "ok": self.ok}
 
 
@@ -55,12 +55,6 @@ class FunctionCheck:
         """{"ok", "inputs", "error", "skipped" (why sympy gave no witness)}."""
         return {"ok": self.ok, "inputs": [i.to_json() for i in self.inputs], "error": self.error,
                 "skipped": self.skipped}
-
-
-def _plain_nested(value):
-    if value is None:
-        return None
-    return [_plain_nested(v) for v in value] if isinstance(value, list) else plain(value)
 
 
 def check_function(fn, names: Sequence[str], point: Mapping, expr_node: Node | None = None,
