@@ -1,0 +1,166 @@
+"""Checking autograd's gradients, nested derivatives, Hessians and Jacobians against
+sympy and finite differences. Each check_* takes `Tolerances`' fields as keywords
+(rtol, atol, fd_rtol, fd_atol) and `timeout`, sympy's budget in seconds.
+
+`point` is {name: float | array}. With vector values an expression without reductions
+is elementwise (a batch of points): each nested derivative is taken of the sum of the
+previous one, as nested `autograd.grad` does, so the result has the shape of the last
+variable. With reductions (`sum`, `dot`, ...) and vectors, sympy gets one symbol per
+element (first derivatives only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from diffcli.expr.tree import Node
+
+from .autograd_witness import kinks, nested_derivative
+from .common import evaluate, magnitude, plain, point_values, sum_to
+from .differences import finite_difference
+from .judging import Status, Tolerances, judge
+from .sympy_witness import element_lengths, run_with_budget, symbolic_job
+
+
+@dataclass
+class Component:
+    """One derivative, its witnesses and its verdict; `agrees` says for each witness
+    whether it agrees with autograd (None where it gave no value)."""
+
+    name: str
+    autograd: np.ndarray
+    symbolic: np.ndarray | None
+    finite_difference: np.ndarray | None
+    status: Status
+    agrees: dict[str, bool | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """{"name", "autograd", "symbolic", "finite_difference", "status", "agrees"};
+        non-finite numbers become None."""
+        return {"name": self.name, "autograd": plain(self.autograd),
+                "symbolic": plain(self.symbolic),
+                "finite_difference": plain(self.finite_difference),
+                "status": self.status.value, "agrees": self.agrees}
+
+
+@dataclass
+class Check:
+    """The verdict of one check; `agree` is False when any component is a mismatch."""
+
+    components: list[Component]
+    formula: dict[str, str] = field(default_factory=dict)
+    skipped: str | None = None
+
+    @property
+    def agree(self) -> bool:
+        return all(c.status != Status.MISMATCH for c in self.components)
+
+    def errors(self) -> tuple[float, float]:
+        """Largest absolute and relative gap between autograd and its reference."""
+        gaps, rels = [0.0], [0.0]
+        for c in self.components:
+            ref = c.symbolic if c.symbolic is not None else c.finite_difference
+            if ref is None:
+                continue
+            a, b = np.broadcast_arrays(np.asarray(c.autograd, float), np.asarray(ref, float))
+            ok = np.isfinite(a) & np.isfinite(b)
+            gap = np.abs(a - b)[ok]
+            scale = np.maximum(np.abs(a), np.abs(b))[ok]
+            gaps.extend(gap.tolist())
+            rels.extend(np.where(scale > 0, gap / np.where(scale > 0, scale, 1), 0).tolist())
+        return max(gaps), max(rels)
+
+    def to_json(self) -> dict:
+        """{"agree", "symbolic" and "finite_difference" ({component: value}), "formula"
+        ({component: sympy's text}), "max_abs_error", "max_rel_error", "components",
+        "skipped" (why sympy gave no witness)}; non-finite numbers become None."""
+        abs_err, rel_err = self.errors()
+        return {
+            "agree": self.agree,
+            "symbolic": {c.name: plain(c.symbolic) for c in self.components},
+            "finite_difference": {c.name: plain(c.finite_difference) for c in self.components},
+            "formula": self.formula,
+            "max_abs_error": abs_err,
+            "max_rel_error": rel_err,
+            "components": [c.to_json() for c in self.components],
+            "skipped": self.skipped,
+        }
+
+
+def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, ...]]],
+           point: Mapping, autograd_values: Sequence | None, tol: Tolerances,
+           timeout: float) -> Check:
+    values = point_values(point)
+    lengths = element_lengths(nodes, values)
+    if autograd_values is None:
+        autograd_values = [nested_derivative(nodes[i], values, wrt) for _, i, wrt in entries]
+    comps = [(i, tuple(wrt)) for _, i, wrt in entries]
+    if lengths and any(len(wrt) > 1 for _, wrt in comps):
+        results, skipped = None, "skipped: higher derivatives of reductions over vectors"
+    else:
+        results, skipped = run_with_budget(
+            lambda: symbolic_job(nodes, comps, [values], lengths), timeout)
+    components, formula = [], {}
+    for k, (name, i, wrt) in enumerate(entries):
+        a = np.asarray(autograd_values[k], dtype=np.float64)
+        s = None if results is None else np.asarray(results[k][1][0], dtype=np.float64)
+        if results is not None:
+            formula[name] = results[k][0]
+        f = finite_difference(nodes[i], values, wrt)
+        shape = () if lengths else np.shape(values[wrt[-1]])
+        value = evaluate(nodes[i], values)
+        kink = _mask_to(kinks(nodes[i], values), shape)
+        pole = _mask_to(~np.isfinite(value), shape)
+        scale = magnitude(value)
+        status, agrees = judge(a, s, f, kink, pole, len(wrt), scale, tol)
+        components.append(Component(name, a, s, f, status, agrees))
+    return Check(components, formula, skipped)
+
+
+def _mask_to(mask: np.ndarray, shape: tuple) -> np.ndarray:
+    """Where any element that feeds each entry of `shape` is marked."""
+    return sum_to(np.asarray(mask, dtype=float), shape) > 0
+
+
+def check_gradient(node: Node, point: Mapping, grads: Mapping | None = None,
+                   wrt: Sequence[str] | None = None, *, timeout: float = 10.0,
+                   **tolerances: float) -> Check:
+    """Check each first partial derivative; component names are the variable names."""
+    names = list(wrt if wrt is not None else (grads or point))
+    given = None if grads is None else [grads[n] for n in names]
+    return _check([node], [(n, 0, (n,)) for n in names], point, given,
+                  Tolerances(**tolerances), timeout)
+
+
+def check_derivative(node: Node, point: Mapping, wrt_sequence: Sequence[str],
+                     value=None, *, timeout: float = 10.0, **tolerances: float) -> Check:
+    """Check one nested derivative; its component is named "x,x,y" for ("x", "x", "y")."""
+    wrt = tuple(wrt_sequence)
+    return _check([node], [(",".join(wrt), 0, wrt)], point,
+                  None if value is None else [value], Tolerances(**tolerances), timeout)
+
+
+def check_hessian(node: Node, point: Mapping, hessian=None,
+                  variables: Sequence[str] | None = None, *, timeout: float = 10.0,
+                  **tolerances: float) -> Check:
+    """Check hessian[i][j] = d2f/dv_i dv_j; components are named "x,y"."""
+    names = list(variables if variables is not None else point)
+    pairs = [(a, b) for a in names for b in names]
+    given = None if hessian is None else [hessian[i][j] for i in range(len(names))
+                                          for j in range(len(names))]
+    return _check([node], [(f"{a},{b}", 0, (a, b)) for a, b in pairs], point, given,
+                  Tolerances(**tolerances), timeout)
+
+
+def check_jacobian(nodes: Sequence[Node], point: Mapping, jacobian=None,
+                   variables: Sequence[str] | None = None, *, timeout: float = 10.0,
+                   **tolerances: float) -> Check:
+    """Check jacobian[i][j] = d nodes[i] / d v_j; components are named "i:v" (0-based i)."""
+    names = list(variables if variables is not None else point)
+    entries = [(f"{i}:{n}", i, (n,)) for i in range(len(nodes)) for n in names]
+    given = None if jacobian is None else [jacobian[i][j] for i in range(len(nodes))
+                                           for j in range(len(names))]
+    return _check(list(nodes), entries, point, given, Tolerances(**tolerances), timeout)

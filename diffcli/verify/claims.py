@@ -1,0 +1,137 @@
+"""Checking hand-derived partial derivatives ("claims") against autograd and sympy, at
+the given point and at reproducible random points of the domain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from diffcli.expr.tree import Node, to_text, variables
+
+from .autograd_witness import kinks, nested_derivative
+from .common import close, evaluate, plain, point_values, sum_to
+from .sympy_witness import element_lengths, run_with_budget, symbolic_job
+
+CLAIM_RTOL, CLAIM_ATOL = 1e-9, 1e-11
+
+
+@dataclass
+class ClaimComponent:
+    """One claimed derivative by `wrt`, with its values at each point tried."""
+
+    wrt: str
+    claimed: str
+    values: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]  # claimed, autograd, sympy
+    formula: str | None
+    disagree_at: list[dict]
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagree_at
+
+    def to_json(self) -> dict:
+        """{"wrt", "claimed", "claimed_value", "autograd", "symbolic", "formula", "ok",
+        "disagree_at"}, the values at the given point; non-finite numbers become None."""
+        claimed, auto, sym = self.values[0]
+        return {"wrt": self.wrt, "claimed": self.claimed, "claimed_value": plain(claimed),
+                "autograd": plain(auto), "symbolic": plain(sym),
+                "formula": self.formula, "ok": self.ok, "disagree_at": self.disagree_at}
+
+
+@dataclass
+class ClaimCheck:
+    """Which claimed partial derivatives are right; `disagree_at` lists the points
+    (the given one first, then random ones) where a claim was wrong."""
+
+    components: list[ClaimComponent]
+    unchecked: list[str]
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.components)
+
+    def to_json(self) -> dict:
+        """{"ok", "components", "unchecked" (variables without a claim), "skipped"}."""
+        return {"ok": self.ok, "components": [c.to_json() for c in self.components],
+                "unchecked": self.unchecked, "skipped": self.skipped}
+
+
+def _usable(node: Node, values: Mapping, names: Sequence[str]) -> bool:
+    """A point in the domain: finite value and gradient, and no kink."""
+    with np.errstate(all="ignore"):
+        if not np.all(np.isfinite(evaluate(node, values))) or np.any(kinks(node, values)):
+            return False
+        return all(np.all(np.isfinite(nested_derivative(node, values, (n,)))) for n in names)
+
+
+def random_points(node: Node, point: Mapping, names: Sequence[str], count: int,
+                  seed: int = 0) -> list[dict]:
+    """Up to `count` reproducible points of the domain, near the given one or in [-3, 3]."""
+    rng = np.random.default_rng(seed)
+    found: list[dict] = []
+    for attempt in range(40 * count):
+        if len(found) == count:
+            break
+        candidate = {}
+        for name, value in point.items():
+            shape = np.shape(value)
+            if attempt % 2:
+                scale = np.maximum(1.0, np.abs(value))
+                sample = np.asarray(value) + rng.normal(size=shape) * scale
+            else:
+                sample = rng.uniform(-3.0, 3.0, size=shape)
+            candidate[name] = float(sample) if not shape else np.asarray(sample)
+        if _usable(node, candidate, names):
+            found.append(candidate)
+    return found
+
+
+def _claimed_value(claim: Node, values: Mapping, name: str) -> np.ndarray:
+    return sum_to(np.broadcast_to(evaluate(claim, values), np.broadcast_shapes(
+        *(np.shape(v) for v in values.values()))), np.shape(values[name]))
+
+
+def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
+                 n_random: int = 3, seed: int = 0, rtol: float = CLAIM_RTOL,
+                 atol: float = CLAIM_ATOL, timeout: float = 10.0) -> ClaimCheck:
+    """Check each claimed partial derivative at the point and at `n_random` random ones."""
+    values = point_values(point)
+    for name, claim in claims.items():
+        missing = [v for v in variables(claim) if v not in values]
+        if name not in values or missing:
+            raise ValueError(f"the claimed derivative for '{name}' uses "
+                             f"{', '.join(repr(m) for m in missing or [name])}, "
+                             "which has no value")
+    names = list(claims)
+    points = [values, *random_points(node, values, names, n_random, seed)]
+    lengths = element_lengths([node], values)
+    results, skipped = run_with_budget(
+        lambda: symbolic_job([node], [(0, (n,)) for n in names], points, lengths), timeout)
+    components = []
+    for k, name in enumerate(names):
+        rows, wrong = [], []
+        for p_index, p in enumerate(points):
+            claimed = _claimed_value(claims[name], p, name)
+            auto = nested_derivative(node, p, (name,))
+            sym = None if results is None else np.asarray(results[k][1][p_index], float)
+            rows.append((claimed, auto, sym))
+            if not _claim_holds(claimed, auto, sym, rtol, atol):
+                wrong.append({n: plain(v) for n, v in p.items()})
+        formula = None if results is None else results[k][0]
+        components.append(ClaimComponent(name, to_text(claims[name]), rows, formula, wrong))
+    unchecked = [v for v in variables(node) if v not in claims]
+    return ClaimCheck(components, unchecked, skipped)
+
+
+def _claim_holds(claimed, auto, sym, rtol: float, atol: float) -> bool:
+    for witness in (auto, sym):
+        if witness is None:
+            continue
+        c, w = np.broadcast_arrays(np.asarray(claimed, float), np.asarray(witness, float))
+        both_undefined = ~np.isfinite(c) & ~np.isfinite(w)
+        if not np.all(both_undefined | close(c, w, rtol, atol)):
+            return False
+    return True

@@ -1,0 +1,68 @@
+"""What the witnesses share: reading a point, evaluating the expression there, summing
+to a shape, the agreement test, and numbers made JSON-able."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from diffcli.expr.tape import build
+from diffcli.expr.tree import FUNCTIONS, Call, Node, postorder
+
+
+def plain(value):
+    """JSON-able: floats and nested lists, non-finite as None; None stays None, and a
+    list (of arrays of different shapes) is made plain item by item."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    arr = np.asarray(value, dtype=np.float64)
+    out = np.where(np.isfinite(arr), arr, np.nan).tolist()
+    if isinstance(out, float):
+        return out if math.isfinite(out) else None
+    return _nan_to_none(out)
+
+
+def _nan_to_none(items):
+    return [_nan_to_none(v) if isinstance(v, list) else (None if v != v else v) for v in items]
+
+
+def close(a, b, rtol: float, atol: float) -> np.ndarray:
+    """Elementwise symmetric agreement: |a - b| <= atol + rtol * max(|a|, |b|)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.abs(a - b) <= atol + rtol * np.maximum(np.abs(a), np.abs(b))
+
+
+def sum_to(arr: np.ndarray, shape: tuple) -> np.ndarray:
+    """`arr` summed over the axes `shape` was broadcast along, then broadcast to `shape`."""
+    arr = np.asarray(arr, dtype=np.float64)
+    while arr.ndim > len(shape):
+        arr = arr.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and arr.shape[axis] != 1:
+            arr = arr.sum(axis=axis, keepdims=True)
+    return np.broadcast_to(arr, shape).copy()
+
+
+def point_values(point: Mapping) -> dict[str, np.ndarray | float]:
+    """The point as floats and float64 arrays."""
+    return {k: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64))
+            for k, v in point.items()}
+
+
+def evaluate(node: Node, values: Mapping) -> np.ndarray:
+    """The expression's value at the point, without recording a graph."""
+    return np.asarray(build(node, values, requires_grad=False).output.data, dtype=np.float64)
+
+
+def magnitude(value: np.ndarray) -> float:
+    """The largest finite |value|, at least 1: the scale that rounding errors grow with."""
+    return float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
+
+
+def has_reduction(node: Node) -> bool:
+    return any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(node))

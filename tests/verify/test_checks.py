@@ -1,0 +1,121 @@
+"""check_gradient/derivative/hessian/jacobian: autograd against sympy and finite differences."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from diffcli.expr import parse
+from diffcli.verify import check_derivative, check_gradient, check_hessian, check_jacobian
+from tests.expr.strategies import SMOOTH, VARIABLES, trees
+
+EXPR = parse("x**2*y + sin(x*y)")
+POINT = {"x": 1.3, "y": -0.7}
+
+
+def test_gradient_check_reports_three_witnesses():
+    data = check_gradient(EXPR, POINT).to_json()
+    x, y = 1.3, -0.7
+    assert data["agree"] and data["skipped"] is None
+    assert data["symbolic"]["y"] == pytest.approx(x**2 + x * math.cos(x * y), rel=1e-14)
+    assert data["finite_difference"]["x"] == pytest.approx(2 * x * y + y * math.cos(x * y),
+                                                           rel=1e-8)
+    assert [c["status"] for c in data["components"]] == ["match", "match"]
+
+
+def test_a_gradient_wrong_in_the_ninth_digit_is_a_mismatch():
+    data = check_gradient(parse("x**3"), {"x": 2.0}, grads={"x": 12.00000001}).to_json()
+    assert not data["agree"]
+    assert data["components"][0]["status"] == "mismatch"
+    assert data["max_abs_error"] == pytest.approx(1e-8, rel=1e-3)
+
+
+def test_kinks_are_conventions_and_poles_undefined():
+    data = check_gradient(parse("relu(x) + abs(y) + sqrt(z)"),
+                          {"x": 0.0, "y": 0.0, "z": 0.0}).to_json()
+    status = {c["name"]: c["status"] for c in data["components"]}
+    # sympy: Heaviside(0) = 1/2, PyTorch: relu'(0) = 0; both say abs'(0) = 0.
+    assert status == {"x": "convention", "y": "match", "z": "undefined"}
+    assert data["symbolic"]["x"] == 0.5 and data["agree"]
+
+
+def test_batches_of_points_check_elementwise():
+    x = np.array([0.5, 1.0, 2.0])
+    data = check_gradient(parse("x**2*y"), {"x": x, "y": 3.0}).to_json()
+    assert data["agree"]
+    assert data["symbolic"]["x"] == pytest.approx((2 * x * 3.0).tolist())
+    assert data["symbolic"]["y"] == pytest.approx(float(np.sum(x**2)))
+
+
+def test_reductions_over_vectors_get_one_symbol_per_element():
+    data = check_gradient(parse("sum(x**2) * y + dot(x, x)"),
+                          {"x": [1.0, 2.0, 3.0], "y": 2.0}).to_json()
+    assert data["agree"]
+    assert data["symbolic"]["x"] == pytest.approx([6.0, 12.0, 18.0])
+    assert data["symbolic"]["y"] == pytest.approx(14.0)
+
+
+def test_hessian_derivative_and_jacobian_against_hand_values():
+    hess = check_hessian(parse("x**3*y"), {"x": 2.0, "y": 5.0}).to_json()
+    assert hess["agree"]
+    assert hess["symbolic"] == {"x,x": 60.0, "x,y": 12.0, "y,x": 12.0, "y,y": 0.0}
+    third = check_derivative(parse("x**3*y"), {"x": 2.0, "y": 5.0}, ("x", "x", "y"))
+    assert third.to_json()["symbolic"] == {"x,x,y": 12.0} and third.agree
+    jac = check_jacobian([parse("x*y"), parse("x - y")], {"x": 2.0, "y": 5.0}).to_json()
+    assert jac["symbolic"] == {"0:x": 5.0, "0:y": 2.0, "1:x": 1.0, "1:y": -1.0}
+    wrong = check_hessian(parse("x**3*y"), {"x": 2.0, "y": 5.0},
+                          hessian=[[60.0, 12.0], [13.0, 0.0]])
+    assert [c.status for c in wrong.components] == ["match", "match", "mismatch", "match"]
+
+
+def test_symbolic_budget_stops_a_huge_derivative():
+    node = parse("*".join(f"sin(x + {i}*y)" for i in range(1, 60)))
+    result = check_derivative(node, {"x": 0.3, "y": 0.2}, ("x", "y", "x"), timeout=0.3)
+    assert result.skipped == "skipped: timed out"
+    # Finite differences still stand as the witness.
+    assert result.components[0].status == "match"
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(trees(SMOOTH, max_leaves=6), st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+def test_no_false_alarm_on_correct_gradients(tree, coords):
+    point = dict(zip(VARIABLES, coords, strict=True))
+    result = check_gradient(tree, point)
+    assume(result.skipped is None)
+    assert result.agree, result.to_json()
+
+
+def test_each_witness_says_whether_it_agrees_with_autograd():
+    node = parse("x**3 + y**2")
+    right = check_gradient(node, {"x": 2.0, "y": 3.0}).to_json()
+    assert [c["agrees"] for c in right["components"]] == [
+        {"symbolic": True, "finite_difference": True}
+    ] * 2
+    # A wrong autograd value (13 where 3*x**2 = 12) is caught by both witnesses.
+    wrong = check_gradient(node, {"x": 2.0, "y": 3.0}, grads={"x": 13.0, "y": 6.0}).to_json()
+    assert wrong["components"][0]["agrees"] == {"symbolic": False, "finite_difference": False}
+    assert wrong["components"][0]["status"] == "mismatch" and not wrong["agree"]
+
+
+def test_finite_differences_of_an_undefined_function_are_no_witness():
+    # log is nan left of 0, so no difference quotient exists at -1; sympy's 1/x still does.
+    check = check_gradient(parse("log(x)"), {"x": -1.0}).to_json()
+    assert check["components"][0]["agrees"] == {"symbolic": True, "finite_difference": None}
+
+
+def test_finite_differences_that_do_not_settle_are_no_witness_rather_than_a_false_alarm():
+    # sin(3000 x) turns within the difference step: the estimates at h, h/2, h/4 disagree.
+    # With sympy out of time, the component is left unchecked instead of called a mismatch.
+    node = parse("sin(3000*x) + x")
+    check = check_gradient(node, {"x": 0.3}, timeout=0.0).to_json()
+    (component,) = check["components"]
+    assert component["status"] == "unchecked" and check["agree"]
+    assert component["autograd"] == pytest.approx(3000 * math.cos(900.0) + 1, rel=1e-12)
+
+
+def test_finite_differences_judge_a_smooth_function_when_sympy_is_out_of_time():
+    wrong = check_gradient(parse("x**3"), {"x": 2.0}, grads={"x": 12.5}, timeout=0.0).to_json()
+    assert wrong["components"][0]["status"] == "mismatch" and not wrong["agree"]
