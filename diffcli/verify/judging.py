@@ -56,21 +56,33 @@ def _worst(codes: np.ndarray) -> Status:
 
 def judge(a, s, f, kink, pole, order: int, scale: float,
           tol: Tolerances) -> tuple[Status, dict[str, bool | None]]:
-    """The status, judged against sympy (tight) or, without sympy, finite differences;
-    and whether each witness that exists agrees with autograd.
-    `pole` marks where f itself is not finite: there no derivative exists, though sympy
-    may have cancelled the singularity away (x/x)."""
+    """The status, judged element by element against sympy (tight) or, where sympy has
+    no number, finite differences; and whether each witness that exists agrees with
+    autograd. A witness that is nan where autograd has a number is no witness there
+    (sympy's n*x**n/x at x = 0). `pole` marks where f itself is not finite: there no
+    derivative exists, though sympy may have cancelled the singularity away (x/x)."""
+    a = np.asarray(a, float)
+    unchecked = np.full(np.shape(a), Status.UNCHECKED.value)
+    judged = unchecked
     verdicts: dict[str, Status | None] = {"symbolic": None, "finite_difference": None}
-    if s is not None:
-        verdicts["symbolic"] = _worst(_codes(a, s, tol.rtol, tol.atol, kink, pole))
+    # Finite differences first, so that sympy overrides them wherever it has a number.
     if f is not None and np.isfinite(f).any():
         # Rounding in a difference quotient grows like eps * |f| / h**order.
         fd_tol = tol.fd_atol + 100 * np.finfo(float).eps * scale / STEP[order] ** order
-        codes = _codes(a, f, tol.fd_rtol, fd_tol, kink, pole)
-        # nan: no estimate there (f undefined nearby, or the differences did not settle).
-        estimated = np.broadcast_to(np.isfinite(f), codes.shape)
-        verdicts["finite_difference"] = _worst(np.where(estimated, codes,
-                                                        Status.UNCHECKED.value))
-    judged = verdicts["symbolic"] or verdicts["finite_difference"] or Status.UNCHECKED
-    agrees = {k: None if v is None else v is not Status.MISMATCH for k, v in verdicts.items()}
-    return judged, agrees
+        judged = _witness(a, f, tol.fd_rtol, fd_tol, kink, pole, judged, verdicts,
+                          "finite_difference")
+    if s is not None:
+        judged = _witness(a, s, tol.rtol, tol.atol, kink, pole, judged, verdicts, "symbolic")
+    # A witness that judged nothing neither agrees nor disagrees.
+    agrees = {k: None if v in (None, Status.UNCHECKED) else v is not Status.MISMATCH
+              for k, v in verdicts.items()}
+    return _worst(judged), agrees
+
+
+def _witness(a, w, rtol, atol, kink, pole, judged, verdicts: dict, name: str) -> np.ndarray:
+    """Judge autograd against one witness where it has a number (or where autograd has
+    none either); record its verdict; return `judged` with those elements overridden."""
+    codes = _codes(a, w, rtol, atol, kink, pole)
+    has = np.broadcast_to(np.isfinite(w) | ~np.isfinite(a), codes.shape)
+    verdicts[name] = _worst(np.where(has, codes, Status.UNCHECKED.value))
+    return np.where(has, codes, np.broadcast_to(judged, codes.shape))

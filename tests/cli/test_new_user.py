@@ -65,3 +65,16 @@ def test_an_error_never_echoes_more_than_200_characters_of_the_users_text(cli, a
     longest_run = max(len(word) for word in
                       run.stderr.replace("'", " ").replace("=", " ").split())
     assert longest_run <= 200, run.stderr[:300]
+
+
+def test_a_witness_that_is_nan_at_the_point_is_no_witness(cli):
+    # sympy's derivative of x**n is n*x**n/x, 0/0 at x = 0; the true value is 3*0**2 = 0.
+    run = cli("grad", "x**n", "--at", "x=0,n=3", "--wrt", "x", "--json")
+    assert run.code == 0
+    doc = run.json()
+    assert doc["gradient"] == {"x": 0.0}
+    (component,) = doc["check"]["components"]
+    assert component["symbolic"] is None and component["status"] == "match"
+    assert component["agrees"] == {"symbolic": None, "finite_difference": True}
+    wrong = cli("grad", "x**n", "--at", "x=0.5,n=3", "--wrt", "x", "--json", "--atol", "0")
+    assert wrong.json()["check"]["components"][0]["symbolic"] == 0.75  # 3 * 0.5**2
