@@ -113,9 +113,14 @@ def check_notes(check: dict | None) -> list[str]:
     unchecked = [c["name"] for c in check["components"] if c["status"] == "unchecked"]
     if unchecked and witness is not None:
         note += f"; no witness could judge {', '.join(unchecked)}"
-    kinks = [c["name"] for c in check["components"] if c["status"] == "convention"]
+    kinks = [c for c in check["components"] if c["status"] == "convention"]
     if kinks:
-        note += f"; at a kink for {', '.join(kinks)}, autograd takes PyTorch's convention"
+        said = "; ".join(f"{c['name']}: autograd {shown(c['autograd'])}, "
+                         f"{'sympy' if c['symbolic'] is not None else 'finite differences'} "
+                         f"{shown(c['symbolic'] if c['symbolic'] is not None else c['finite_difference'])}"
+                         for c in kinks)
+        note += (f"; at a kink, where the derivative does not exist, autograd takes PyTorch's "
+                 f"subgradient convention and the witnesses differ by design ({said})")
     if check["skipped"]:
         note += f"; sympy {check['skipped']}"
     return [note, *_mismatch_lines(check, "symbolic" if has["symbolic"] else "finite_difference")]
