@@ -26,6 +26,8 @@ class ClaimComponent:
     values: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]  # claimed, autograd, sympy
     formula: str | None
     disagree_at: list[dict]
+    # The first point where the claim fails: {"at", "claimed", "autograd", "symbolic"}.
+    counterexample: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -33,11 +35,13 @@ class ClaimComponent:
 
     def to_json(self) -> dict:
         """{"wrt", "claimed", "claimed_value", "autograd", "symbolic", "formula", "ok",
-        "disagree_at"}, the values at the given point; non-finite numbers become None."""
+        "disagree_at", "counterexample"}, the values at the given point; non-finite
+        numbers become None."""
         claimed, auto, sym = self.values[0]
         return {"wrt": self.wrt, "claimed": self.claimed, "claimed_value": plain(claimed),
                 "autograd": plain(auto), "symbolic": plain(sym),
-                "formula": self.formula, "ok": self.ok, "disagree_at": self.disagree_at}
+                "formula": self.formula, "ok": self.ok, "disagree_at": self.disagree_at,
+                "counterexample": self.counterexample}
 
 
 @dataclass
@@ -113,6 +117,7 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
     components = []
     for k, name in enumerate(names):
         rows, wrong = [], []
+        first: dict | None = None
         for p_index, p in enumerate(points):
             claimed = _claimed_value(claims[name], p, name)
             auto = nested_derivative(node, p, (name,))
@@ -120,8 +125,11 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
             rows.append((claimed, auto, sym))
             if not _claim_holds(claimed, auto, sym, rtol, atol):
                 wrong.append({n: plain(v) for n, v in p.items()})
+                first = first or {"at": wrong[-1], "claimed": plain(claimed),
+                                  "autograd": plain(auto), "symbolic": plain(sym)}
         formula = None if results is None else results[k][0]
-        components.append(ClaimComponent(name, to_text(claims[name]), rows, formula, wrong))
+        components.append(ClaimComponent(name, to_text(claims[name]), rows, formula, wrong,
+                                         first))
     unchecked = [v for v in variables(node) if v not in claims]
     return ClaimCheck(components, unchecked, skipped)
 

@@ -78,3 +78,17 @@ def test_a_witness_that_is_nan_at_the_point_is_no_witness(cli):
     assert component["agrees"] == {"symbolic": None, "finite_difference": True}
     wrong = cli("grad", "x**n", "--at", "x=0.5,n=3", "--wrt", "x", "--json", "--atol", "0")
     assert wrong.json()["check"]["components"][0]["symbolic"] == 0.75  # 3 * 0.5**2
+
+
+def test_a_claim_right_only_at_the_given_point_shows_where_it_fails(cli):
+    run = cli("check", "x**2", "--grad", "x=3", "--at", "x=1.5", "--json")
+    assert run.code == 1
+    (component,) = run.json()["components"]
+    example = component["counterexample"]
+    x = example["at"]["x"]
+    assert x != 1.5 and example["claimed"] == 3.0
+    assert abs(example["autograd"] - 2 * x) < 1e-12  # d/dx x^2 = 2x, by hand
+    drawn = cli("check", "x**2", "--grad", "x=3", "--at", "x=1.5", env={"COLUMNS": "200"})
+    note = drawn.stdout.splitlines()[-1]
+    assert note.startswith("∂/∂x is wrong (right at the given point), but at x = ")
+    assert f"3 gives 3 but the derivative there is {2 * x:.12g}" in note

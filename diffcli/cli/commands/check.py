@@ -11,7 +11,7 @@ from diffcli import render, verify
 from ..app import command
 from ..errors import BadInput, ExitStatus, names_text
 from ..options import At, Expr, Output, Tolerance
-from ..output import emit, title
+from ..output import emit, shown, title
 from ..values import bind, parse, parse_values, split_assignments, variables
 
 
@@ -55,12 +55,21 @@ def _draw(doc: dict) -> None:
     components = doc["components"]
     rows = [[c["wrt"], c["claimed"], c["claimed_value"], c["autograd"], c["symbolic"],
              "ok" if c["ok"] else "WRONG"] for c in components]
-    notes = [f"∂/∂{c['wrt']} is wrong: {c['claimed']} gives {render.number(c['claimed_value'])} "
-             f"but the derivative is {render.number(c['autograd'])}"
-             + (f" (sympy: {c['formula']})" if c["formula"] else "")
-             + f"; wrong at {len(c['disagree_at'])} of the points tried"
-             for c in components if not c["ok"]]
+    notes = [_why_wrong(c) for c in components if not c["ok"]]
     notes += [f"unchecked: {name} (no --grad given)" for name in doc["unchecked"]]
     render.show_table(title(doc),
                       ["wrt", "claimed", "claimed value", "autograd", "sympy", "verdict"], rows,
                       notes)
+
+
+def _why_wrong(c: dict) -> str:
+    """Where the claim fails and by how much: at the given point, or at a random one."""
+    example = c["counterexample"]
+    at_given = (example["claimed"], example["autograd"]) == (c["claimed_value"], c["autograd"])
+    where = "" if at_given else (
+        " (right at the given point), but at "
+        + ", ".join(f"{k} = {shown(v)}" for k, v in example["at"].items()))
+    return (f"∂/∂{c['wrt']} is wrong{where}: {c['claimed']} gives {shown(example['claimed'])} "
+            f"but the derivative {'is' if at_given else 'there is'} {shown(example['autograd'])}"
+            + (f" (sympy: {c['formula']})" if c["formula"] else "")
+            + f"; wrong at {len(c['disagree_at'])} of the points tried")
