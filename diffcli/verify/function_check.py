@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,35 +41,45 @@ class InputCheck:
 
 @dataclass
 class FunctionCheck:
-    """Per input verdicts; `error` explains a backward that failed (wrong count or shape)."""
+    """Per input verdicts at the given point; `error` explains a backward that failed
+    (wrong count or shape); `disagree_at` lists the random points where some input's
+    gradient was wrong although it was right at the given point."""
 
     inputs: list[InputCheck]
     error: str | None = None
     skipped: str | None = None
+    disagree_at: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.error is None and all(i.ok for i in self.inputs)
+        return self.error is None and all(i.ok for i in self.inputs) and not self.disagree_at
 
     def to_json(self) -> dict:
-        """{"ok", "inputs", "error", "skipped" (why sympy gave no witness)}."""
+        """{"ok", "inputs", "error", "skipped" (why sympy gave no witness), "disagree_at"
+        ([{"at", "inputs"}] for the random points where a gradient was wrong)}."""
         return {"ok": self.ok, "inputs": [i.to_json() for i in self.inputs], "error": self.error,
-                "skipped": self.skipped}
+                "skipped": self.skipped,
+                "disagree_at": [{"at": {k: plain(v) for k, v in d["at"].items()},
+                                 "inputs": [i.to_json() for i in d["inputs"]]}
+                                for d in self.disagree_at]}
 
 
 def check_function(fn, names: Sequence[str], point: Mapping, expr_node: Node | None = None,
                    order: int = 1, *, eps: float = GRADCHECK_EPS, rtol: float = GRADCHECK_RTOL,
-                   atol: float = GRADCHECK_ATOL, timeout: float = 10.0) -> FunctionCheck:
+                   atol: float = GRADCHECK_ATOL, timeout: float = 10.0, n_random: int = 2,
+                   seed: int = 0) -> FunctionCheck:
     """Check fn's own backward, input by input, as `autograd.gradcheck` does (and
-    `gradgradcheck` with order=2), with sympy's derivatives of `expr_node` as a third
-    witness when given. `fn(*tensors)` takes the inputs `names` in order; the verdict
-    is `np.allclose(analytical, witness, rtol, atol)` for each witness.
-    Raises FunctionError when the forward fails or does not return a Tensor.
+    `gradgradcheck` with order=2), at the point with sympy's derivatives of `expr_node`
+    as a third witness when given, then at `n_random` reproducible points near it (a
+    backward that swaps two gradients passes wherever they are equal). `fn(*tensors)`
+    takes the inputs `names` in order; the verdict is `np.allclose(analytical, witness,
+    rtol, atol)` for each witness. Raises FunctionError when the forward fails or does
+    not return a Tensor at the point.
     """
     from diffcli import Tensor, tensor
-    from diffcli.autograd.gradcheck import analytical_jacobian, numerical_jacobian
 
-    inputs = tuple(tensor(np.array(point[n], dtype=float), requires_grad=True) for n in names)
+    values = point_values(point)
+    inputs = tuple(tensor(np.array(values[n], dtype=float), requires_grad=True) for n in names)
     try:
         output = fn(*inputs)
     except Exception as err:
@@ -78,9 +88,53 @@ def check_function(fn, names: Sequence[str], point: Mapping, expr_node: Node | N
         raise FunctionError(f"the forward returned {type(output).__name__}, not a Tensor")
     truths, skipped = ([None, None], None) if expr_node is None else _function_truths(
         expr_node, names, point, output.data.size == 1, order, timeout)
+    tolerances = (eps, rtol, atol)
+    checks, error = _check_at(fn, names, values, truths, order, tolerances, at_point=True)
+    report = FunctionCheck(checks, error, skipped)
+    if error is not None or not report.ok:
+        return report
+    for other in _nearby_points(fn, names, values, n_random, seed):
+        found, error = _check_at(fn, names, other, [None, None], order, tolerances)
+        if error is not None or not all(c.ok for c in found):
+            report.disagree_at.append({"at": other, "inputs": found})
+    return report
+
+
+def _nearby_points(fn, names: Sequence[str], values: Mapping, count: int,
+                   seed: int) -> list[dict]:
+    """Up to `count` reproducible points near the given one where the forward is finite."""
+    from diffcli import tensor
+
+    rng = np.random.default_rng(seed)
+    found: list[dict] = []
+    for _ in range(20 * count):
+        if len(found) == count:
+            break
+        candidate = {n: np.asarray(values[n], float)
+                     + rng.normal(size=np.shape(values[n])) * np.maximum(1.0, np.abs(values[n]))
+                     for n in names}
+        try:
+            out = fn(*(tensor(candidate[n]) for n in names))
+        except Exception:  # outside the forward's domain: draw again
+            continue
+        if np.all(np.isfinite(out.data)):
+            found.append(candidate)
+    return found
+
+
+def _check_at(fn, names: Sequence[str], values: Mapping, truths: list, order: int,
+              tolerances: tuple[float, float, float],
+              at_point: bool = False) -> tuple[list[InputCheck], str | None]:
+    """Each input's witnesses and verdict at one point, and the backward's failure, if any."""
+    from diffcli import tensor
+    from diffcli.autograd.gradcheck import analytical_jacobian, numerical_jacobian
+
+    eps, rtol, atol = tolerances
+    inputs = tuple(tensor(np.array(values[n], dtype=float), requires_grad=True) for n in names)
+    output = fn(*inputs)
     levels = [(fn, "", [output.data.shape])]
     if order == 2:
-        levels.append((_gradient_of(fn), "_2", [x.data.shape for x in inputs]))
+        levels.append((_gradient_of(fn, output.data.shape), "_2", [x.data.shape for x in inputs]))
     witnesses: list[dict] = [{} for _ in names]
     ok = [True] * len(names)
     error = None
@@ -94,7 +148,7 @@ def check_function(fn, names: Sequence[str], point: Mapping, expr_node: Node | N
                     analytical = _blocks(analytical_jacobian(f, inputs, i), out_shapes,
                                          x.data.shape)
             except Exception as err:  # the user's code: whatever it raises is its fault
-                if numerical is None and not suffix:
+                if numerical is None and not suffix and at_point:
                     raise FunctionError(f"the forward raised {type(err).__name__} near the "
                                         f"point: {err}") from None
                 error = error or _backward_error(err, names)
@@ -103,8 +157,7 @@ def check_function(fn, names: Sequence[str], point: Mapping, expr_node: Node | N
                                  "symbolic" + suffix: symbolic})
             ok[i] = ok[i] and analytical is not None and all(
                 _allclose(analytical, w, rtol, atol) for w in (numerical, symbolic) if w is not None)
-    checks = [InputCheck(n, w, good) for n, w, good in zip(names, witnesses, ok)]
-    return FunctionCheck(checks, error, skipped)
+    return [InputCheck(n, w, good) for n, w, good in zip(names, witnesses, ok)], error
 
 
 def _allclose(a, b, rtol: float, atol: float) -> bool:
@@ -121,11 +174,19 @@ def _blocks(blocks: list[np.ndarray], out_shapes: list[tuple], in_shape: tuple):
     return shaped[0] if len(shaped) == 1 else shaped
 
 
-def _gradient_of(fn):
-    """x -> fn's gradient at x by the user's backward, differentiable again (order 2)."""
+def _gradient_of(fn, out_shape: tuple):
+    """x -> fn's vector-Jacobian product at x by the user's backward, differentiable again
+    (order 2). A non-scalar output is seeded with a fixed random vector, as gradgradcheck
+    does, so that no two rows of the Jacobian can cancel."""
+    from diffcli import tensor
+
+    seed = None
+    if int(np.prod(out_shape)) != 1:
+        seed = tensor(np.random.default_rng(0).standard_normal(out_shape))
 
     def first(*xs):
-        return autograd.grad(fn(*xs), xs, create_graph=True, materialize_grads=True)
+        return autograd.grad(fn(*xs), xs, grad_outputs=seed, create_graph=True,
+                             materialize_grads=True)
 
     return first
 

@@ -1,5 +1,6 @@
 """`diffcli gradcheck FILE.py:NAME` on the tutorial's hand-written backwards."""
 
+import numpy as np
 import pytest
 
 from .helpers import ROOT
@@ -77,3 +78,55 @@ def test_a_file_that_raises_on_import_exits_2_naming_the_line(cli, tmp_path):
 def test_missing_parameter_value_exits_2(cli):
     run = cli("gradcheck", f"{FILE}:CorrectCube", "--at", "x=2")
     assert run.code == 2 and "no value for 'y'" in run.stderr
+
+
+SWAPPED = '''
+from diffcli import autograd
+
+
+class SwappedProduct(autograd.Function):
+    """x*y whose backward swaps the two gradients: right only where x == y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y = ctx.saved_tensors
+        return grad_out * x, grad_out * y
+'''
+
+
+def test_a_backward_right_only_at_the_given_point_is_wrong_at_a_random_one(cli, tmp_path):
+    path = tmp_path / "swapped.py"
+    path.write_text(SWAPPED)
+    run = cli("gradcheck", f"{path}:SwappedProduct", "--at", "x=3", "--at", "y=3", "--json")
+    assert run.code == 1
+    doc = run.json()
+    assert [i["ok"] for i in doc["inputs"]] == [True, True]  # at x = y = 3 the swap is invisible
+    wrong = doc["disagree_at"][0]
+    x, y = wrong["at"]["x"], wrong["at"]["y"]
+    rows = {r["name"]: r for r in wrong["inputs"]}
+    assert rows["x"]["analytical"] == pytest.approx(x) and rows["x"]["numerical"] == pytest.approx(y)
+    drawn = cli("gradcheck", f"{path}:SwappedProduct", "--at", "x=3", "--at", "y=3",
+                env={"COLUMNS": "200"})
+    assert "right at the given point but wrong at a random one" in drawn.stdout
+
+
+def test_second_order_on_vector_inputs_matches_by_hand(cli):
+    run = cli("gradcheck", f"{FILE}:CorrectCube", "--at", "x=[1,2]", "--at", "y=[3,4]",
+              "--order", "2", "--json")
+    assert run.code == 0, run.stdout
+    x, y = run.json()["inputs"]
+    # The Jacobian of x**3 + y**2 by x is diag(3x^2) = diag(3, 12), by y diag(2y), by hand.
+    np.testing.assert_allclose(x["analytical"], [[3.0, 0.0], [0.0, 12.0]])
+    np.testing.assert_allclose(y["analytical"], [[6.0, 0.0], [0.0, 8.0]])
+    # Seeded with gradgradcheck's fixed random v, the vjp is (3x^2 v, 2y v): its derivative
+    # by x is diag(6 x v) in the x block and 0 in the y block; by y, 0 and diag(2 v).
+    v = np.random.default_rng(0).standard_normal(2)
+    np.testing.assert_allclose(x["analytical_2"], [np.diag(6 * np.array([1, 2]) * v),
+                                                   np.zeros((2, 2))], atol=1e-12)
+    np.testing.assert_allclose(y["analytical_2"], [np.zeros((2, 2)), np.diag(2 * v)], atol=1e-12)
+    np.testing.assert_allclose(x["numerical_2"], x["analytical_2"], rtol=1e-5, atol=1e-7)

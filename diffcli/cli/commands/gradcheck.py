@@ -130,5 +130,10 @@ def _draw(doc: dict) -> None:
     columns = ["input", *(f"2nd {k[:-2]}" if k.endswith("_2") else k for k in keys)]
     rows = [[r["name"], *(r[k] for k in keys), "ok" if r["ok"] else "WRONG"]
             for r in doc["inputs"]]
-    render.show_table(title(doc, "target"), [*columns, "verdict"], rows,
-                      [f"error: {doc['error']}"] if doc.get("error") else [])
+    notes = [f"error: {doc['error']}"] if doc.get("error") else []
+    for wrong in doc["disagree_at"]:
+        at = ", ".join(f"{name} = {render.number(v)}" for name, v in wrong["at"].items())
+        notes += [f"right at the given point but wrong at a random one, {at}: input {r['name']}: "
+                  f"analytical {render.number(r['analytical'])}, numerical "
+                  f"{render.number(r['numerical'])}" for r in wrong["inputs"] if not r["ok"]]
+    render.show_table(title(doc, "target"), [*columns, "verdict"], rows, notes)
