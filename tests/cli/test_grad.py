@@ -1,4 +1,4 @@
-"""`diffcli grad`: JSON keys and values against sympy, warnings, every error path of SPEC §3."""
+"""`diffcli grad`: JSON keys and values against sympy, warnings, every error path (docs/exit-codes.md)."""
 
 import math
 
