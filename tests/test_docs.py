@@ -111,7 +111,7 @@ def test_exit_statuses_are_the_ones_the_cli_uses():
 
 def test_check_statuses_are_the_ones_the_verifier_gives():
     documented = {CODE.findall(row[0])[0] for row in table(JSON_DOC, "| status | meaning |")}
-    assert documented == set(verify._PRIORITY)
+    assert documented == {status.value for status in verify.Status}
 
 
 # The examples: a ```sh block with one command, then the ```json (or ```ndjson) block it prints;
