@@ -17,15 +17,14 @@ import unicodedata
 import numpy as np
 
 from .errors import ExprError
+from .functions import FUNCTIONS, FunctionSpec
 from .tree import (
     BINARY_PRECEDENCE,
     CONSTANTS,
-    FUNCTIONS,
     RIGHT_ASSOCIATIVE,
     UNARY_PRECEDENCE,
     Binary,
     Call,
-    FunctionSpec,
     Node,
     Num,
     Unary,
