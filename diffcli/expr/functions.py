@@ -19,17 +19,23 @@ Interval = tuple[float, float]
 Domain = tuple[Interval, ...]
 """A union of open intervals."""
 
-# Domains to sample: real and smooth there, kinks included (test points stay off them).
-ANYWHERE: Domain = ((-3.0, 3.0),)
-POSITIVE: Domain = ((0.2, 3.0),)
+
+def between(lo: float, hi: float) -> Domain:
+    """The domain of one interval."""
+    return ((lo, hi),)
+
+
+# Domains to sample: the functions are real and smooth there, and off their kinks.
+ANYWHERE = between(-3.0, 3.0)
+POSITIVE = between(0.2, 3.0)
 NONZERO: Domain = ((-3.0, -0.2), (0.2, 3.0))
-UNIT: Domain = ((-0.9, 0.9),)
+UNIT = between(-0.9, 0.9)
 BETWEEN_INTEGERS: Domain = tuple((k + 0.2, k + 0.8) for k in range(-3, 3))
 AROUND_INTEGERS: Domain = tuple((k - 0.3, k + 0.3) for k in range(-3, 4))
 LOG_BASES: Domain = ((0.3, 0.7), (1.5, 4.0))
 # max/min: the first argument on either side of the second, never tied with it.
 OUTER: Domain = ((-3.0, -1.0), (1.0, 3.0))
-INNER: Domain = ((-0.5, 0.5),)
+INNER = between(-0.5, 0.5)
 # clamp(x, lo, hi): x below, between and above bounds near -1 and 1.
 CLAMPED: Domain = ((-3.0, -1.2), (-0.8, 0.8), (1.2, 3.0))
 
@@ -94,6 +100,14 @@ def _integer(x):
     return x == x.round()
 
 
+def _clamp(ops, x, lo, hi):
+    """min(max(x, lo), hi) as PyTorch's clamp with tensor bounds: x keeps the gradient
+    between the bounds (included), a bound takes it where it binds. The engine's clamp
+    holds its bounds constant, which variables as bounds are not."""
+    low = ops.where(x < lo, lo, x)
+    return ops.where(low > hi, hi, low)
+
+
 ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("abs", 1, 1, "abs", "Abs", abs, (NONZERO,), kink=_at_zero),
     FunctionSpec("exp", 1, 1, "exp", "exp", math.exp, (ANYWHERE,)),
@@ -101,7 +115,8 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("log", 1, 2,
                  lambda ops, a, base=None: ops.log(a) if base is None else ops.log(a) / ops.log(base),
                  "log", math.log, (POSITIVE, LOG_BASES), aliases=("ln",)),
-    FunctionSpec("log1p", 1, 1, "log1p", lambda sp, a: sp.log(1 + a), math.log1p, ((-0.8, 3.0),)),
+    FunctionSpec("log1p", 1, 1, "log1p", lambda sp, a: sp.log(1 + a), math.log1p,
+                 (between(-0.8, 3.0),)),
     FunctionSpec("log2", 1, 1, "log2", lambda sp, a: sp.log(a, 2), math.log2, (POSITIVE,)),
     FunctionSpec("log10", 1, 1, "log10", lambda sp, a: sp.log(a, 10), math.log10, (POSITIVE,)),
     FunctionSpec("sqrt", 1, 1, "sqrt", "sqrt", math.sqrt, (POSITIVE,)),
@@ -110,7 +125,7 @@ ROWS: tuple[FunctionSpec, ...] = (
                  math.cbrt, (NONZERO,)),
     FunctionSpec("sin", 1, 1, "sin", "sin", math.sin, (ANYWHERE,)),
     FunctionSpec("cos", 1, 1, "cos", "cos", math.cos, (ANYWHERE,)),
-    FunctionSpec("tan", 1, 1, "tan", "tan", math.tan, ((-1.3, 1.3),)),
+    FunctionSpec("tan", 1, 1, "tan", "tan", math.tan, (between(-1.3, 1.3),)),
     FunctionSpec("asin", 1, 1, "asin", "asin", math.asin, (UNIT,), aliases=("arcsin",)),
     FunctionSpec("acos", 1, 1, "acos", "acos", math.acos, (UNIT,), aliases=("arccos",)),
     FunctionSpec("atan", 1, 1, "atan", "atan", math.atan, (ANYWHERE,), aliases=("arctan",)),
@@ -121,7 +136,7 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("cosh", 1, 1, "cosh", "cosh", math.cosh, (ANYWHERE,)),
     FunctionSpec("tanh", 1, 1, "tanh", "tanh", math.tanh, (ANYWHERE,)),
     FunctionSpec("asinh", 1, 1, "asinh", "asinh", math.asinh, (ANYWHERE,), aliases=("arcsinh",)),
-    FunctionSpec("acosh", 1, 1, "acosh", "acosh", math.acosh, ((1.05, 4.0),),
+    FunctionSpec("acosh", 1, 1, "acosh", "acosh", math.acosh, (between(1.05, 4.0),),
                  aliases=("arccosh",)),
     FunctionSpec("atanh", 1, 1, "atanh", "atanh", math.atanh, (UNIT,), aliases=("arctanh",)),
     FunctionSpec("sigmoid", 1, 1, "sigmoid", lambda sp, a: 1 / (1 + sp.exp(-a)),
@@ -137,9 +152,9 @@ ROWS: tuple[FunctionSpec, ...] = (
                  kink=_ties),
     FunctionSpec("min", 2, 2, "minimum", "Min", min, (OUTER, INNER), aliases=("minimum",),
                  kink=_ties),
-    FunctionSpec("clamp", 3, 3, "clamp", lambda sp, a, lo, hi: sp.Min(sp.Max(a, lo), hi),
+    FunctionSpec("clamp", 3, 3, _clamp, lambda sp, a, lo, hi: sp.Min(sp.Max(a, lo), hi),
                  lambda x, lo, hi: min(max(x, lo), hi),
-                 (CLAMPED, ((-1.1, -0.9),), ((0.9, 1.1),)), aliases=("clip",),
+                 (CLAMPED, between(-1.1, -0.9), between(0.9, 1.1)), aliases=("clip",),
                  kink=lambda x, lo, hi: _ties(x, lo) | _ties(x, hi)),
     FunctionSpec("sign", 1, 1, "sign", "sign", _sign, (NONZERO,), kink=_at_zero),
     FunctionSpec("floor", 1, 1, "floor", "floor", lambda x: float(math.floor(x)),

@@ -1,5 +1,6 @@
-"""Hypothesis strategies: random expression trees over a few variables."""
+"""Test data: random expression trees over a few variables, points in a function's domain."""
 
+import numpy as np
 from hypothesis import strategies as st
 
 from diffcli.expr.tree import FUNCTIONS, Binary, Call, Num, Unary, Var
@@ -43,3 +44,11 @@ def trees(function_names=ALL_FUNCTIONS, max_leaves=12):
     """Random trees using the given functions."""
     return st.recursive(leaves, lambda c: _extend(c, list(function_names)),
                         max_leaves=max_leaves)
+
+
+def sample(domain, rng: np.random.Generator, size: int) -> np.ndarray:
+    """`size` values in a union of intervals, taking the intervals in turn (so each is
+    used once size reaches their number), in random order."""
+    lows, highs = np.array(domain, dtype=np.float64).T
+    pick = rng.permutation(np.arange(size) % len(domain))
+    return rng.uniform(lows[pick], highs[pick])
