@@ -146,6 +146,7 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("softplus", 1, 1, "softplus", lambda sp, a: sp.log(1 + sp.exp(a)), _softplus,
                  (ANYWHERE,)),
     FunctionSpec("erf", 1, 1, "erf", "erf", math.erf, (ANYWHERE,), lambdify=math.erf),
+    FunctionSpec("erfc", 1, 1, "erfc", "erfc", math.erfc, (ANYWHERE,), lambdify=math.erfc),
     FunctionSpec("hypot", 2, 2, "hypot", lambda sp, a, b: sp.sqrt(a**2 + b**2), math.hypot,
                  (NONZERO, NONZERO), kink=lambda a, b: _at_zero(a) & _at_zero(b)),
     FunctionSpec("max", 2, 2, "maximum", "Max", max, (OUTER, INNER), aliases=("maximum",),

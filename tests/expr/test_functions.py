@@ -62,6 +62,7 @@ DERIVATIVES = {
     "relu": (lambda x: (x > 0) * 1.0,),
     "softplus": (lambda x: 1 / (1 + np.exp(-x)),),
     "erf": (lambda x: 2 / np.sqrt(np.pi) * np.exp(-(x**2)),),
+    "erfc": (lambda x: -2 / np.sqrt(np.pi) * np.exp(-(x**2)),),
     "hypot": (lambda a, b: a / np.sqrt(a**2 + b**2), lambda a, b: b / np.sqrt(a**2 + b**2)),
     "max": (lambda a, b: (a > b) * 1.0, lambda a, b: (b > a) * 1.0),
     "min": (lambda a, b: (a < b) * 1.0, lambda a, b: (b < a) * 1.0),
@@ -208,6 +209,14 @@ def test_clamp_passes_the_gradient_to_a_bound_where_it_binds_as_torch_clamp_does
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0, 1.0, 0.0, 0.0])
     np.testing.assert_array_equal(lo.grad.data, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     np.testing.assert_array_equal(hi.grad.data, [0.0, 0.0, 0.0, 0.0, 1.0, 1.0])
+
+
+def test_erfc_keeps_its_relative_precision_in_the_tail_where_one_minus_erf_is_zero():
+    x = np.array([3.0, 6.0, 10.0])
+    value = engine_op("erfc")(autograd.tensor(x)).data
+    exact = [float(sympy.erfc(sympy.Float(v, 30)).evalf(30)) for v in x]
+    np.testing.assert_allclose(value, exact, rtol=1e-14)
+    assert value[-1] > 0
 
 
 def test_readme_names_every_function_of_the_registry():
