@@ -92,6 +92,10 @@ def _at_zero(x):
     return x == 0
 
 
+def _origin(a, b):
+    return (a == 0) & (b == 0)
+
+
 def _ties(a, b):
     return a == b
 
@@ -101,9 +105,10 @@ def _integer(x):
 
 
 def _clamp(ops, x, lo, hi):
-    """min(max(x, lo), hi) as PyTorch's clamp with tensor bounds: x keeps the gradient
-    between the bounds (included), a bound takes it where it binds. The engine's clamp
-    holds its bounds constant, which variables as bounds are not."""
+    """min(max(x, lo), hi) with torch.clamp's gradients for tensor bounds: x takes it
+    between the bounds (included), lo where x is below it and lo < hi, hi where the result
+    is hi. (The engine's clamp holds its bounds constant; here they may be variables.)"""
+    lo = ops.where(lo < hi, lo, lo.detach())
     low = ops.where(x < lo, lo, x)
     return ops.where(low > hi, hi, low)
 
@@ -131,7 +136,7 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("atan", 1, 1, "atan", "atan", math.atan, (ANYWHERE,), aliases=("arctan",)),
     # y off 0 keeps atan2(y, x) off its branch cut and the origin.
     FunctionSpec("atan2", 2, 2, "atan2", "atan2", math.atan2, (NONZERO, ANYWHERE),
-                 aliases=("arctan2",)),
+                 aliases=("arctan2",), kink=_origin),
     FunctionSpec("sinh", 1, 1, "sinh", "sinh", math.sinh, (ANYWHERE,)),
     FunctionSpec("cosh", 1, 1, "cosh", "cosh", math.cosh, (ANYWHERE,)),
     FunctionSpec("tanh", 1, 1, "tanh", "tanh", math.tanh, (ANYWHERE,)),
@@ -148,7 +153,7 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("erf", 1, 1, "erf", "erf", math.erf, (ANYWHERE,), lambdify=math.erf),
     FunctionSpec("erfc", 1, 1, "erfc", "erfc", math.erfc, (ANYWHERE,), lambdify=math.erfc),
     FunctionSpec("hypot", 2, 2, "hypot", lambda sp, a, b: sp.sqrt(a**2 + b**2), math.hypot,
-                 (NONZERO, NONZERO), kink=lambda a, b: _at_zero(a) & _at_zero(b)),
+                 (NONZERO, NONZERO), kink=_origin),
     FunctionSpec("max", 2, 2, "maximum", "Max", max, (OUTER, INNER), aliases=("maximum",),
                  kink=_ties),
     FunctionSpec("min", 2, 2, "minimum", "Min", min, (OUTER, INNER), aliases=("minimum",),
@@ -156,7 +161,7 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("clamp", 3, 3, _clamp, lambda sp, a, lo, hi: sp.Min(sp.Max(a, lo), hi),
                  lambda x, lo, hi: min(max(x, lo), hi),
                  (CLAMPED, between(-1.1, -0.9), between(0.9, 1.1)), aliases=("clip",),
-                 kink=lambda x, lo, hi: _ties(x, lo) | _ties(x, hi)),
+                 kink=lambda x, lo, hi: _ties(x, lo) | _ties(x, hi) | _ties(lo, hi)),
     FunctionSpec("sign", 1, 1, "sign", "sign", _sign, (NONZERO,), kink=_at_zero),
     FunctionSpec("floor", 1, 1, "floor", "floor", lambda x: float(math.floor(x)),
                  (BETWEEN_INTEGERS,), kink=_integer),
@@ -165,14 +170,16 @@ ROWS: tuple[FunctionSpec, ...] = (
     # The engine's ops module names it _round (diffcli exports it as round).
     FunctionSpec("round", 1, 1, "_round", lambda sp, a: sp.floor(a + sp.Rational(1, 2)),
                  lambda x: float(round(x)), (AROUND_INTEGERS,), kink=lambda x: _integer(x + 0.5)),
-    FunctionSpec("pow", 2, 2, "pow", "Pow", math.pow, (POSITIVE, ANYWHERE)),
+    # At a zero base sympy's x**y*y/x and x**y*log(x) are not numbers; the engine has torch's.
+    FunctionSpec("pow", 2, 2, "pow", "Pow", math.pow, (POSITIVE, ANYWHERE),
+                 kink=lambda a, b: _at_zero(a)),
     FunctionSpec("sum", 1, 1, "sum", lambda sp, v: sp.Add(*v), float, (ANYWHERE,), reduces=True),
     FunctionSpec("mean", 1, 1, "mean", lambda sp, v: sp.Add(*v) / len(v), float, (ANYWHERE,),
                  reduces=True),
     FunctionSpec("prod", 1, 1, "prod", lambda sp, v: sp.Mul(*v), float, (ANYWHERE,),
                  reduces=True),
     FunctionSpec("norm", 1, 1, "norm", lambda sp, v: sp.sqrt(sp.Add(*(a**2 for a in v))), abs,
-                 (NONZERO,), reduces=True),
+                 (NONZERO,), kink=lambda v: (v == 0).all(), reduces=True),
     FunctionSpec("dot", 2, 2,
                  lambda ops, a, b: ops.dot(a, b) if a.ndim == b.ndim == 1 else ops.sum(a * b),
                  lambda sp, v, w: sp.Add(*(a * b for a, b in zip(v, w, strict=True))),
