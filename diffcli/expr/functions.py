@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 Interval = tuple[float, float]
 Domain = tuple[Interval, ...]
@@ -40,8 +40,7 @@ INNER = between(-0.5, 0.5)
 CLAMPED: Domain = ((-3.0, -1.2), (-0.8, 0.8), (1.2, 3.0))
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
+class FunctionSpec(NamedTuple):
     """One function of the language.
 
     `engine`: the name of its op in diffcli.autograd.ops, or a composite `(ops, *args)`.
