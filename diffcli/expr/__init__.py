@@ -1,4 +1,4 @@
-"""The expression language of SPEC §2: parse text into a tree, never evaluate it.
+"""The expression language (see the README): parse text into a tree, never evaluate it.
 
 Public API:
 - `parse(text: str) -> Node`; node types `Num`, `Var`, `Unary`, `Binary`, `Call` in

@@ -1,7 +1,7 @@
 """ExprError: a problem in user text, with the span it concerns.
 
 `ExprError(message, text, start, end)` is a ValueError; `.column` is 1-based and
-`.format()` gives the three-line form of SPEC §2::
+`.format()` gives the three-line form the README shows::
 
     error: unknown function 'sine' (did you mean 'sin'?)
       sine(x) + y**2

@@ -1,6 +1,6 @@
 """Text → tree, by our own iterative operator-precedence (shunting-yard) parser.
 
-`parse(text) -> Node` reads SPEC §2's grammar; `parse_value(text) -> float | ndarray`
+`parse(text) -> Node` reads the README's grammar; `parse_value(text) -> float | ndarray`
 reads a `--at` value (a constant expression or a vector `[a, b, ...]` of them).
 Nothing here evaluates user text: the only arithmetic is a float fold of constant
 subtrees, which must be finite. Both raise `ExprError` with the offending span.
