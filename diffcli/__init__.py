@@ -30,6 +30,7 @@ from .autograd.ops import (
     div,
     dot,
     erf,
+    erfc,
     exp,
     expand,
     expm1,

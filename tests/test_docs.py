@@ -64,14 +64,9 @@ def test_every_registry_function_is_documented_with_its_arity_and_aliases():
         assert sorted(CODE.findall(row[2])) == sorted(spec.aliases), spec.name
 
 
-def test_documented_functions_exist_unless_marked_planned():
-    for name, row in documented_functions().items():
-        planned = "*planned*" in " ".join(row)
-        if planned:
-            assert name not in FUNCTIONS, (
-                f"{name} is in the registry now: drop '*planned*' from its row in docs/grammar.md")
-        else:
-            assert name in FUNCTIONS and FUNCTIONS[name].name == name, name
+def test_every_documented_function_exists():
+    for name in documented_functions():
+        assert name in FUNCTIONS and FUNCTIONS[name].name == name, name
 
 
 def test_constants_and_limits_are_documented_with_their_values():

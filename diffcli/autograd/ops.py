@@ -91,6 +91,8 @@ UNARY_RULES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str, Callable]]
     "relu": (lambda a: np.maximum(a, 0.0), INPUT, lambda g, x: g * (x.data > 0)),
     "softplus": (_softplus, INPUT, lambda g, x: g * sigmoid(x)),
     "erf": (_erf_forward, INPUT, lambda g, x: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI),
+    "erfc": (np.vectorize(math.erfc, otypes=[float]), INPUT,
+             lambda g, x: -g * exp(-(x * x)) * _TWO_OVER_SQRT_PI),
     "sign": (np.sign, NOTHING, _zero),
     "floor": (np.floor, NOTHING, _zero),
     "ceil": (np.ceil, NOTHING, _zero),
@@ -143,9 +145,9 @@ sin, cos, tan, asin, acos, atan = (
 sinh, cosh, tanh, asinh, acosh, atanh = (
     _unary_api(UNARY_FUNCTIONS[n], n) for n in ("sinh", "cosh", "tanh", "asinh", "acosh", "atanh")
 )
-sigmoid, relu, softplus, erf, sign, floor, ceil = (
+sigmoid, relu, softplus, erf, erfc, sign, floor, ceil = (
     _unary_api(UNARY_FUNCTIONS[n], n)
-    for n in ("sigmoid", "relu", "softplus", "erf", "sign", "floor", "ceil")
+    for n in ("sigmoid", "relu", "softplus", "erf", "erfc", "sign", "floor", "ceil")
 )
 _round = _unary_api(UNARY_FUNCTIONS["round"], "round")
 

@@ -9,14 +9,15 @@ Public API:
 - `to_text(node) -> str`: canonical text that parses back to an equal tree.
 - `ExprError(ValueError)`: `.message`, `.text`, `.start`, `.end`, `.column` (1-based),
   `.format()` (the three-line caret form).
-- `FUNCTIONS`: the one function table (see tree.py).
+- `FUNCTIONS`: the registry, every function name (and alias) to its row (see functions.py).
 Submodules `tape` (tree → Tensors, needs the engine) and `symbolic` (tree → sympy) are
 imported on demand so that importing this package stays light.
 """
 
 from .errors import ExprError
+from .functions import FUNCTIONS
 from .parser import MAX_DEPTH, MAX_LENGTH, parse, parse_value
-from .tree import FUNCTIONS, Binary, Call, Node, Num, Unary, Var, to_text, variables
+from .tree import Binary, Call, Node, Num, Unary, Var, to_text, variables
 
 __all__ = [
     "FUNCTIONS",

@@ -8,24 +8,21 @@ subtrees, which must be finite. Both raise `ExprError` with the offending span.
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
-import unicodedata
 
 import numpy as np
 
 from .errors import ExprError, clip
+from .functions import FUNCTIONS, FunctionSpec
 from .tree import (
     BINARY_PRECEDENCE,
     CONSTANTS,
-    FUNCTIONS,
     RIGHT_ASSOCIATIVE,
     UNARY_PRECEDENCE,
     Binary,
     Call,
-    FunctionSpec,
     Node,
     Num,
     Unary,
@@ -66,12 +63,17 @@ _UNSUPPORTED = {
 }
 
 
+# difflib and unicodedata serve error messages only, so they are imported there.
 def _suggest(name: str, choices) -> str:
+    import difflib
+
     match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _describe(ch: str) -> str:
+    import unicodedata
+
     name = unicodedata.name(ch, "")
     return f"'{ch}' (U+{ord(ch):04X}{' ' + name if name else ''})" if ch.isprintable() else (
         f"U+{ord(ch):04X}{' ' + name if name else ''}")
@@ -117,6 +119,8 @@ def tokenize(text: str) -> list[tuple[str, str, int, int]]:
 
 
 def _bad_character(text: str, i: int, tokens: list) -> ExprError:
+    import unicodedata
+
     ch = text[i]
     if ch == "." and tokens and (tokens[-1][0] == "name" or tokens[-1][1] == ")"):
         return ExprError("attribute access is not supported", text, i, i + 1)

@@ -2,8 +2,9 @@
 
 `to_sympy(node, lengths=None) -> sympy.Expr`. Variables become `Symbol(name, real=True)`.
 With `lengths={"x": 3}` a vector variable becomes the symbols `x[0], x[1], x[2]`, elementwise
-operations map over them and `sum`/`mean`/`prod`/`dot`/`norm` reduce; the result is then a
-sympy.Expr or a list of them. `symbol(name)` gives the symbol `to_sympy` uses.
+operations map over them and the reductions (`sum`, `mean`, `prod`, `dot`, `norm`) reduce;
+the result is then a sympy.Expr or a list of them. `symbol(name)` gives the symbol
+`to_sympy` uses; `lambdify_modules()` the `modules` that evaluate its expressions on arrays.
 
 Importing this module imports sympy (about half a second); only verify's symbolic side
 and the `symbolic` command do.
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import sympy
 
-from .tree import FUNCTIONS, Binary, Call, Node, Num, Unary, Var, transform
+from .functions import FUNCTIONS, ROWS, resolve
+from .tree import Binary, Call, Node, Num, Unary, Var, transform
 
 
 def symbol(name: str, index: int | None = None) -> sympy.Symbol:
@@ -24,41 +27,29 @@ def symbol(name: str, index: int | None = None) -> sympy.Symbol:
 
 
 def _step(base: type) -> type:
-    """A step function whose derivative is 0 (the jumps are kinks, see tree.FUNCTIONS)."""
+    """A step function whose derivative is 0 (the jumps are kinks, see the registry)."""
     return type(base.__name__, (base,), {"fdiff": lambda self, argindex=1: sympy.S.Zero})
 
 
-_floor, _ceiling = _step(sympy.floor), _step(sympy.ceiling)
+class _Sympy:
+    """sympy as the registry's rows see it, except that floor and ceiling are steps."""
+
+    floor, ceiling = _step(sympy.floor), _step(sympy.ceiling)
+
+    def __getattr__(self, name: str):
+        return getattr(sympy, name)
 
 
-def _sum(v):
-    return sympy.Add(*v)
+_FUNCTIONS = {name: resolve(spec.sympy, _Sympy()) for name, spec in FUNCTIONS.items()}
 
 
-# Counterparts that sympy lacks as one function, keyed by FunctionSpec.sympy.
-_COMPOSITES = {
-    "expm1": lambda a: sympy.exp(a) - 1,
-    "log1p": lambda a: sympy.log(1 + a),
-    "log2": lambda a: sympy.log(a, 2),
-    "log10": lambda a: sympy.log(a, 10),
-    # The real cube root (sympy's cbrt is the principal, complex one for a < 0).
-    "cbrt": lambda a: sympy.sign(a) * sympy.Abs(a) ** sympy.Rational(1, 3),
-    "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
-    "relu": lambda a: sympy.Max(0, a),
-    "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
-    "hypot": lambda a, b: sympy.sqrt(a**2 + b**2),
-    "clamp": lambda a, lo, hi: sympy.Min(sympy.Max(a, lo), hi),
-    "floor": _floor,
-    "ceiling": _ceiling,
-    "round": lambda a: _floor(a + sympy.Rational(1, 2)),
-}
-_REDUCTIONS = {
-    "sum": _sum,
-    "mean": lambda v: _sum(v) / len(v),
-    "prod": lambda v: sympy.Mul(*v),
-    "norm": lambda v: sympy.sqrt(_sum([a**2 for a in v])),
-    "dot": lambda v, w: _sum([a * b for a, b in zip(v, w, strict=True)]),
-}
+def lambdify_modules() -> list:
+    """lambdify's `modules`: numpy, with elementwise versions of the functions it lacks."""
+    own = {spec.sympy: np.vectorize(spec.lambdify, otypes=[float])
+           for spec in ROWS if spec.lambdify is not None}
+    return [own, "numpy"]
+
+
 _BINARY = {
     "+": sympy.Add,
     "-": lambda a, b: sympy.Add(a, -b),
@@ -109,11 +100,6 @@ def _elementwise(fn, args: list):
     return [fn(*(a[i] if isinstance(a, list) else a for a in args)) for i in range(n)]
 
 
-def _function(name: str):
-    spec = FUNCTIONS[name]
-    return _COMPOSITES.get(spec.sympy) or getattr(sympy, spec.sympy)
-
-
 def to_sympy(node: Node, lengths: Mapping[str, int] | None = None):
     """The sympy expression of a tree (a list of them if vector variables remain)."""
     lengths = lengths or {}
@@ -134,8 +120,8 @@ def to_sympy(node: Node, lengths: Mapping[str, int] | None = None):
         if isinstance(n, Binary):
             return _elementwise(_BINARY[n.op], args)
         assert isinstance(n, Call)
-        if n.name in _REDUCTIONS:
-            return _REDUCTIONS[n.name](*(a if isinstance(a, list) else [a] for a in args))
-        return _elementwise(_function(n.name), args)
+        if FUNCTIONS[n.name].reduces:
+            return _FUNCTIONS[n.name](*(a if isinstance(a, list) else [a] for a in args))
+        return _elementwise(_FUNCTIONS[n.name], args)
 
     return _done(transform(node, build))

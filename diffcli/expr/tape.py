@@ -10,46 +10,50 @@
   (tree node, Tensor) in evaluation order, for the graph view.
 - Each new tensor's `grad_fn.metadata["source"]` is its subexpression's text (with `text`)
   and `metadata["span"]` its (start, end), so anomaly errors can point at it.
+
+`engine_op(name)`: the engine function of a registry row, as the tape calls it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-import diffcli as dc
+from diffcli.autograd import Tensor, ops, tensor
 
 from .errors import ExprError
-from .tree import FUNCTIONS, Binary, Call, Node, Num, Unary, Var, postorder, to_text
+from .functions import FUNCTIONS, resolve
+from .tree import Binary, Call, Node, Num, Unary, Var, postorder, to_text
 
 _BINARY = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,
-    "**": lambda a, b: dc.pow(a, b),
+    "**": ops.pow,
 }
-# Engine counterparts that are more than one call, keyed by canonical name.
-_COMPOSITES = {
-    "log": lambda a, base=None: dc.log(a) if base is None else dc.log(a) / dc.log(base),
-    "dot": lambda a, b: dc.dot(a, b) if a.ndim == b.ndim == 1 else dc.sum(a * b),
-}
+_ENGINE_OPS = {name: resolve(spec.engine, ops) for name, spec in FUNCTIONS.items()}
+
+
+def engine_op(name: str) -> Callable[..., Tensor]:
+    """The engine function of a registry row (any of its names), taking Tensors."""
+    return _ENGINE_OPS[name]
 
 
 @dataclass
 class Tape:
     """The evaluated expression: output, leaves by name, and (node, tensor) pairs."""
 
-    output: dc.Tensor
-    leaves: dict[str, dc.Tensor]
-    tensors: list[tuple[Node, dc.Tensor]]
+    output: Tensor
+    leaves: dict[str, Tensor]
+    tensors: list[tuple[Node, Tensor]]
 
 
-def _leaves(values: Mapping, requires_grad: bool | Iterable[str]) -> dict[str, dc.Tensor]:
+def _leaves(values: Mapping, requires_grad: bool | Iterable[str]) -> dict[str, Tensor]:
     wanted = set(values) if requires_grad is True else set(requires_grad or ())
-    return {name: dc.tensor(np.asarray(value, dtype=np.float64), requires_grad=name in wanted)
+    return {name: tensor(np.asarray(value, dtype=np.float64), requires_grad=name in wanted)
             for name, value in values.items()}
 
 
@@ -65,8 +69,8 @@ def build(node: Node, values: Mapping[str, float | np.ndarray],
           requires_grad: bool | Iterable[str] = True, text: str | None = None) -> Tape:
     """Evaluate the tree on Tensors, recording the tape (see the module docstring)."""
     leaves = _leaves(values, requires_grad)
-    tensors: list[tuple[Node, dc.Tensor]] = []
-    results: list[dc.Tensor] = []
+    tensors: list[tuple[Node, Tensor]] = []
+    results: list[Tensor] = []
     with np.errstate(all="ignore"):
         for n in postorder(node):
             count = len(n.children)
@@ -83,9 +87,9 @@ def build(node: Node, values: Mapping[str, float | np.ndarray],
     return Tape(results[0], leaves, tensors)
 
 
-def _evaluate(n: Node, args: list, leaves: dict, root: Node, text: str | None) -> dc.Tensor:
+def _evaluate(n: Node, args: list, leaves: dict, root: Node, text: str | None) -> Tensor:
     if isinstance(n, Num):
-        return dc.tensor(n.value)
+        return tensor(n.value)
     if isinstance(n, Var):
         if n.name not in leaves:
             raise _missing(root, n.name, text)
@@ -95,5 +99,4 @@ def _evaluate(n: Node, args: list, leaves: dict, root: Node, text: str | None) -
     if isinstance(n, Binary):
         return _BINARY[n.op](*args)
     assert isinstance(n, Call)
-    fn = _COMPOSITES.get(n.name) or getattr(dc, FUNCTIONS[n.name].engine)
-    return fn(*args)
+    return _ENGINE_OPS[n.name](*args)

@@ -1,4 +1,4 @@
-"""The parse tree and the one table of functions.
+"""The parse tree: node types, iterative walks and canonical text.
 
 Node types: `Num(value, span, name=None)` (a float literal, or the constant `name` in
 pi/e/tau), `Var(name, span)`, `Unary(op, operand, span)` with op "-" or "+",
@@ -6,10 +6,8 @@ pi/e/tau), `Var(name, span)`, `Unary(op, operand, span)` with op "-" or "+",
 `Call(name, args, span)` with the canonical function name. `span = (start, end)` are
 0-based character offsets into the parsed text. Equality ignores spans.
 
-`FUNCTIONS` maps every accepted name (canonical or alias) to its `FunctionSpec` row:
-arity, engine op (an attribute of `diffcli`), sympy counterpart (an attribute of sympy
-or a composite defined in symbolic.py), aliases, a float fold for constant subtrees,
-and, for non-smooth functions, a `kink` test saying where the derivative is a convention.
+`FUNCTIONS`, the registry of functions (functions.py), is re-exported here for callers
+that import it with the nodes.
 
 Every walk is iterative (`postorder`, `transform`), so depth never meets the recursion
 limit.
@@ -19,9 +17,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-import numpy as np
+from .functions import FUNCTIONS as FUNCTIONS
 
 Span = tuple[int, int]
 
@@ -185,97 +182,3 @@ def to_text(root: Node) -> str:
 
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One function of the language. `engine`: name in diffcli; `sympy`: name in sympy
-    or a composite of symbolic.py; `fold`: float evaluation of constant arguments;
-    `kink`: numpy test of argument arrays, True where the derivative is a convention."""
-
-    name: str
-    min_args: int
-    max_args: int
-    engine: str
-    sympy: str
-    aliases: tuple[str, ...] = ()
-    fold: Callable[..., float] | None = None
-    kink: Callable[..., np.ndarray] | None = None
-    reduces: bool = False
-
-    def arity_text(self) -> str:
-        n = self.min_args
-        count = f"{n}" if n == self.max_args else f"{n} or {self.max_args}"
-        return f"{count} argument{'s' if self.max_args > 1 else ''}"
-
-
-def _sign(x: float) -> float:
-    return math.copysign(1.0, x) if x else 0.0
-
-
-def _softplus(x: float) -> float:
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _is_zero(x):
-    return np.asarray(x) == 0
-
-
-def _ties(a, b):
-    return np.asarray(a) == np.asarray(b)
-
-
-def _integer(x):
-    return np.asarray(x) == np.floor(x)
-
-
-_TABLE = (
-    FunctionSpec("abs", 1, 1, "abs", "Abs", (), abs, _is_zero),
-    FunctionSpec("exp", 1, 1, "exp", "exp", (), math.exp),
-    FunctionSpec("expm1", 1, 1, "expm1", "expm1", (), math.expm1),
-    FunctionSpec("log", 1, 2, "log", "log", ("ln",), math.log),
-    FunctionSpec("log1p", 1, 1, "log1p", "log1p", (), math.log1p),
-    FunctionSpec("log2", 1, 1, "log2", "log2", (), math.log2),
-    FunctionSpec("log10", 1, 1, "log10", "log10", (), math.log10),
-    FunctionSpec("sqrt", 1, 1, "sqrt", "sqrt", (), math.sqrt),
-    FunctionSpec("cbrt", 1, 1, "cbrt", "cbrt", (), math.cbrt),
-    FunctionSpec("sin", 1, 1, "sin", "sin", (), math.sin),
-    FunctionSpec("cos", 1, 1, "cos", "cos", (), math.cos),
-    FunctionSpec("tan", 1, 1, "tan", "tan", (), math.tan),
-    FunctionSpec("asin", 1, 1, "asin", "asin", ("arcsin",), math.asin),
-    FunctionSpec("acos", 1, 1, "acos", "acos", ("arccos",), math.acos),
-    FunctionSpec("atan", 1, 1, "atan", "atan", ("arctan",), math.atan),
-    FunctionSpec("atan2", 2, 2, "atan2", "atan2", ("arctan2",), math.atan2),
-    FunctionSpec("sinh", 1, 1, "sinh", "sinh", (), math.sinh),
-    FunctionSpec("cosh", 1, 1, "cosh", "cosh", (), math.cosh),
-    FunctionSpec("tanh", 1, 1, "tanh", "tanh", (), math.tanh),
-    FunctionSpec("asinh", 1, 1, "asinh", "asinh", ("arcsinh",), math.asinh),
-    FunctionSpec("acosh", 1, 1, "acosh", "acosh", ("arccosh",), math.acosh),
-    FunctionSpec("atanh", 1, 1, "atanh", "atanh", ("arctanh",), math.atanh),
-    FunctionSpec("sigmoid", 1, 1, "sigmoid", "sigmoid", (), lambda x: 0.5 + 0.5 * math.tanh(x / 2)),
-    FunctionSpec("relu", 1, 1, "relu", "relu", (), lambda x: max(x, 0.0), _is_zero),
-    FunctionSpec("softplus", 1, 1, "softplus", "softplus", (), _softplus),
-    FunctionSpec("erf", 1, 1, "erf", "erf", (), math.erf),
-    FunctionSpec("hypot", 2, 2, "hypot", "hypot", (), math.hypot,
-                 lambda a, b: _is_zero(a) & _is_zero(b)),
-    FunctionSpec("max", 2, 2, "maximum", "Max", ("maximum",), max, _ties),
-    FunctionSpec("min", 2, 2, "minimum", "Min", ("minimum",), min, _ties),
-    FunctionSpec("clamp", 3, 3, "clamp", "clamp", ("clip",),
-                 lambda x, lo, hi: min(max(x, lo), hi),
-                 lambda x, lo, hi: _ties(x, lo) | _ties(x, hi)),
-    FunctionSpec("sign", 1, 1, "sign", "sign", (), _sign, _is_zero),
-    FunctionSpec("floor", 1, 1, "floor", "floor", (), lambda x: float(math.floor(x)), _integer),
-    FunctionSpec("ceil", 1, 1, "ceil", "ceiling", (), lambda x: float(math.ceil(x)), _integer),
-    FunctionSpec("round", 1, 1, "round", "round", (), lambda x: float(round(x)),
-                 lambda x: _integer(np.asarray(x) + 0.5)),
-    FunctionSpec("pow", 2, 2, "pow", "Pow", (), math.pow),
-    FunctionSpec("sum", 1, 1, "sum", "sum", (), float, reduces=True),
-    FunctionSpec("mean", 1, 1, "mean", "mean", (), float, reduces=True),
-    FunctionSpec("prod", 1, 1, "prod", "prod", (), float, reduces=True),
-    FunctionSpec("norm", 1, 1, "norm", "norm", (), abs, reduces=True),
-    FunctionSpec("dot", 2, 2, "dot", "dot", (), lambda a, b: a * b, reduces=True),
-)
-
-FUNCTIONS: dict[str, FunctionSpec] = {
-    alias: spec for spec in _TABLE for alias in (spec.name, *spec.aliases)
-}

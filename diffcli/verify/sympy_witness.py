@@ -61,7 +61,7 @@ def _sympy_values(d, point: Mapping, lengths: Mapping | None, last: str) -> np.n
     """Evaluate a derivative at a point: evalf for scalars, lambdify for batches."""
     import sympy
 
-    from diffcli.expr.symbolic import symbol
+    from diffcli.expr.symbolic import lambdify_modules, symbol
 
     exprs = d if isinstance(d, list) else [d]
     if lengths:
@@ -73,7 +73,7 @@ def _sympy_values(d, point: Mapping, lengths: Mapping | None, last: str) -> np.n
     else:
         names = list(point)
         fn = sympy.lambdify([symbol(k) for k in names], exprs, cse=True,
-                            modules=[{"erf": np.vectorize(math.erf)}, "numpy"])
+                            modules=lambdify_modules())
         with np.errstate(all="ignore"):
             raw = np.asarray(np.broadcast_arrays(*fn(*(point[k] for k in names)),
                                                  *point.values())[0], dtype=np.float64)

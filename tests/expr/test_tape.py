@@ -48,7 +48,10 @@ def test_tape_value_and_gradient_equal_sympy_at_random_points(tree, coords):
     except ExprError:
         assume(False)
     value = float(tape.output.data)
-    exact = to_sympy(tree)
+    try:
+        exact = to_sympy(tree)
+    except TypeError:  # sympy cannot compare with nan: max(0, 0/0) has no sympy witness
+        assume(False)
     expected = _sympy_float(exact, point)
     assume(math.isfinite(value) and math.isfinite(expected) and abs(expected) < 1e8)
     # Float64 inputs carry a rounding of ~1e-16 (and a sign on zero); where the function

@@ -78,9 +78,14 @@ def test_symbolic_budget_stops_a_huge_derivative():
     assert result.components[0].status == "match"
 
 
+# Coordinates of 0 or at least 1e-6: at 1e-308, x**2 + y**2 underflows to 0 in float64,
+# where sympy's exact arithmetic does not, and neither side is wrong.
+MODERATE = st.floats(-2, 2).map(lambda v: 0.0 if abs(v) < 1e-6 else v)
+
+
 @settings(max_examples=200, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(trees(SMOOTH, max_leaves=6), st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+@given(trees(SMOOTH, max_leaves=6), st.lists(MODERATE, min_size=3, max_size=3))
 def test_no_false_alarm_on_correct_gradients(tree, coords):
     point = dict(zip(VARIABLES, coords, strict=True))
     result = check_gradient(tree, point)
