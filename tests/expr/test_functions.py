@@ -109,7 +109,9 @@ def _call(case: str) -> Call:
 def _exact(expr, values: dict[str, float]) -> float:
     """sympy's value with 30 significant digits (exact Floats substituted, then evalf)."""
     exact = {symbol(name): sympy.Float(v, 30) for name, v in values.items()}
-    return float(sympy.re(expr.xreplace(exact).evalf(30)))
+    value = complex(expr.xreplace(exact).evalf(30))
+    assert abs(value.imag) <= 1e-25 * abs(value.real), value
+    return value.real
 
 
 def test_every_case_has_a_derivative_by_hand_and_no_stale_one():
@@ -125,13 +127,13 @@ def test_domain_has_intervals_for_every_argument(name):
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_every_name_resolves_to_its_rows_engine_op(name):
+def test_every_name_parses_to_its_row_and_resolves_an_engine_op(name):
     spec = FUNCTIONS[name]
-    args = [autograd.tensor(np.full(3, lo + 0.5 * (hi - lo))) for (lo, hi), *_ in spec.domain]
+    names = _names(spec.min_args)
+    assert parse(f"{name}({', '.join(names)})") == Call(spec.name, tuple(map(Var, names)))
+    args = [autograd.tensor(np.full(3, (lo + hi) / 2)) for (lo, hi), *_ in spec.domain]
     out = engine_op(name)(*args[: spec.min_args])
-    assert isinstance(out, autograd.Tensor)
-    assert parse(f"{name}({', '.join(_names(spec.min_args))})") == Call(
-        spec.name, tuple(Var(v) for v in _names(spec.min_args)))
+    assert isinstance(out, autograd.Tensor) and np.all(np.isfinite(out.data))
 
 
 @pytest.mark.parametrize("case", IDS)
@@ -148,11 +150,9 @@ def test_engine_op_passes_gradgradcheck_in_its_domain(case):
     assert autograd.gradgradcheck(engine_op(spec.name), inputs)
 
 
-@pytest.mark.parametrize("case", IDS)
+@pytest.mark.parametrize("case", [c for c in IDS if CASES[c][0].kink is not None])
 def test_domain_points_are_off_the_kinks(case):
     spec, _ = CASES[case]
-    if spec.kink is None:
-        return
     assert not np.any(spec.kink(*_arguments(case)))
 
 
@@ -167,6 +167,11 @@ def test_sympy_counterpart_equals_engine_forward_and_fold_to_30_digits(case):
         exact = _exact(expr, {f"{name}[{i}]": a[i] for name, a in zip(names, args)
                               for i in range(SIZE)})
         assert engine == pytest.approx(exact, rel=1e-12, abs=1e-14)
+        # The fold reduces a constant, a vector of one element.
+        scalar = [float(a[0]) for a in args]
+        exact = _exact(to_sympy(_call(case), dict.fromkeys(names, 1)),
+                       {f"{name}[0]": v for name, v in zip(names, scalar)})
+        assert spec.fold(*scalar) == pytest.approx(exact, rel=1e-12, abs=1e-14)
         return
     expr = to_sympy(_call(case))
     for i in range(SIZE):
