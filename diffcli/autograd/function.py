@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import state
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, shared_version_counter
 
 SECOND_BACKWARD_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -134,23 +134,28 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
 class _SavedOutput:
     """A forward output kept for backward without a reference cycle (output -> node -> output).
 
-    Holding no reference to the output tensor, it learns of in-place changes to it from
-    the in-place operation itself (``BackwardNode._note_in_place``).
+    Holding no reference to the output tensor, it holds its version counter, which the
+    output and its aliases bump on every in-place change.
     """
 
-    __slots__ = ("nr", "data", "version", "current")
+    __slots__ = ("nr", "data", "version", "counter")
 
     def __init__(self, out: Tensor, nr: int) -> None:
         self.nr, self.data = nr, out.data
-        self.version = self.current = out._version
+        self.counter = shared_version_counter(out)
+        self.version = self.counter[0]
 
 
 # Most saved values were never modified in place: they share one tuple of zeros.
 _ZERO_VERSIONS = {n: (0,) * n for n in range(8)}
+# Stands in for the counter of a tensor that has none yet (one that is at version 0).
+_UNCOUNTED = (0,)
 
 
 def _versions_of(values: tuple) -> tuple[int, ...]:
-    versions = tuple([v._version if type(v) is Tensor else 0 for v in values])
+    versions = tuple(
+        [(v._version_counter or _UNCOUNTED)[0] if type(v) is Tensor else 0 for v in values]
+    )
     return _ZERO_VERSIONS.get(len(versions), versions) if not any(versions) else versions
 
 
@@ -186,6 +191,12 @@ class BackwardNode(Node):
         self._saved = values
         self._saved_versions = _versions_of(values)
 
+    def _save_operands(self, a: Any, b: Any, b_for_both: bool) -> None:
+        """Keep each operand of a binary op only for a gradient that uses it, as PyTorch does:
+        ``a`` for b's gradient, ``b`` for a's (and for its own when ``b_for_both``)."""
+        need_a, need_b = self.needs_input_grad
+        self._save_values(a if need_b else None, b if need_a or b_for_both else None)
+
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         if self._freed:
@@ -196,7 +207,7 @@ class BackwardNode(Node):
         unpacked = []
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
-                if t._version != version:
+                if (t._version_counter or _UNCOUNTED)[0] != version:
                     self._raise_modified(t, version)
             elif type(t) is _SavedOutput:
                 t = self._unpack_output(t)
@@ -222,16 +233,10 @@ class BackwardNode(Node):
 
     def _unpack_output(self, saved: _SavedOutput) -> Tensor:
         out = _make(saved.data, True, self, saved.nr)
-        if saved.current != saved.version:
-            out._version = saved.current
+        out._version_counter = saved.counter
+        if saved.counter[0] != saved.version:
             self._raise_modified(out, saved.version)
         return out
-
-    def _note_in_place(self, nr: int, version: int) -> None:
-        """Output ``nr`` of this node was just changed in place and is now at ``version``."""
-        for item in self._saved or ():
-            if type(item) is _SavedOutput and item.nr == nr:
-                item.current = version
 
     def _raise_modified(self, t: Tensor, version: int) -> None:
         where = f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn else "a leaf"
@@ -381,6 +386,9 @@ class _Unrecorded:
     def _save_values(self, *values: Any) -> None:
         pass
 
+    def _save_operands(self, a: Any, b: Any, b_for_both: bool) -> None:
+        pass
+
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         return tuple([type(a) is Tensor and a._requires_grad for a in self._inputs])
@@ -396,10 +404,17 @@ def _as_output(value: Any, inputs: tuple) -> Tensor:
         if value.grad_fn is None and not value._requires_grad:
             for a in inputs:
                 if a is value:
-                    return _make(value.data)
+                    return _alias(value)
             return value
-        return _make(value.data)
+        return _alias(value)
     return _make(np.asarray(value))
+
+
+def _alias(t: Tensor) -> Tensor:
+    """A new wrapper of ``t``'s values, counting versions with it."""
+    out = _make(t.data)
+    out._version_counter = shared_version_counter(t)
+    return out
 
 
 def once_differentiable(backward: Callable) -> Callable:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from .function import BackwardNode, Function
 from .grad_mode import state
-from .tensor import Tensor, _make, tensor
+from .tensor import Tensor, _make, shared_version_counter, tensor
 
 # Overflow to inf and log of negatives give inf/nan as in PyTorch, without numpy's warnings.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
@@ -174,7 +175,7 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_values(a, b)
+        ctx._save_operands(a, b, False)
         return _data(a) * _data(b)
 
     @staticmethod
@@ -187,7 +188,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_values(a, b)
+        ctx._save_operands(a, b, True)
         return _data(a) / _data(b)
 
     @staticmethod
@@ -198,7 +199,7 @@ class Div(Function):
 
 
 def _operands(ctx: Ctx) -> tuple:
-    """The two operands of a binary op, kept by ``ctx._save_values`` (constants included)."""
+    """The two operands of a binary op as kept (constants included; None where not kept)."""
     saved = ctx.saved_tensors
     return saved[0], saved[1]
 
@@ -560,6 +561,15 @@ def norm(x: Operand, p: float = 2, dim: Any = None, keepdim: bool = False) -> Te
 
 
 # -- shapes -------------------------------------------------------------------------
+def _view(x: Tensor, array: Any) -> Tensor:
+    """A result that may share x's values (a numpy view) shares its version counter too,
+    as PyTorch's views do: an in-place change through either is seen by x's saved uses."""
+    out = _make(array)
+    if np.may_share_memory(array, x.data):
+        out._version_counter = shared_version_counter(x)
+    return out
+
+
 class Clone(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor) -> Any:
@@ -579,7 +589,7 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
-        return x.data.reshape(shape)
+        return _view(x, x.data.reshape(shape))
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -590,7 +600,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, axes: tuple[int, ...]) -> Any:
         ctx.inverse = tuple(np.argsort(axes))
-        return np.transpose(x.data, axes)
+        return _view(x, np.transpose(x.data, axes))
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -601,7 +611,7 @@ class Expand(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
-        return np.broadcast_to(x.data, shape)
+        return _view(x, np.broadcast_to(x.data, shape))
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -645,7 +655,7 @@ class Index(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
         ctx.shape, ctx.key = x.data.shape, key
-        return x.data[key]
+        return _view(x, x.data[key])
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -802,7 +812,8 @@ def outer(a: Operand, b: Operand) -> Tensor:
 
 # -- in place -------------------------------------------------------------------------
 def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Tensor]) -> Tensor:
-    """Apply ``op`` in place, as PyTorch does: bump the version; rebase the history if recording."""
+    """Apply ``op`` in place, as PyTorch does: write the values (aliases see them), bump the
+    shared version counter, and rebase the history if recording."""
     recording = state.grad_enabled and (
         self._requires_grad or (type(other) is Tensor and other._requires_grad)
     )
@@ -810,28 +821,43 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
+    data = self.data
+    if type(data) is np.ndarray and not data.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
     # The old value lives on in a new wrapper that the op's node may save.
-    previous = _make(self.data, self._requires_grad, self.grad_fn, self._output_nr)
+    previous = _make(data, self._requires_grad, self.grad_fn, self._output_nr)
     result = op(previous, other)
     if result.shape != self.shape:
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape "
             f"{list(result.shape)}"
         )
-    self._version += 1
-    if self.grad_fn is not None:
-        self.grad_fn._note_in_place(self._output_nr, self._version)
+    node = result.grad_fn
+    if node is not None and type(data) is np.ndarray and _saves(node, previous):
+        previous.data = data.copy()  # the old values outlive the write below
+    if type(data) is np.ndarray:
+        data[...] = result.data
+    else:
+        self.data = np.asarray(result.data)
+    shared_version_counter(self)[0] += 1
     if not recording:
-        if type(self.data) is np.ndarray:
-            self.data[...] = result.data
-        else:
-            self.data = np.asarray(result.data)
         return self
-    self.data = result.data
+    if self._retains_grad:
+        self.grad_fn._retained.pop(self._output_nr)
     self._requires_grad = True
-    self.grad_fn = result.grad_fn
+    self.grad_fn = node
     self._output_nr = result._output_nr
+    if self._retains_grad:
+        # retain_grad follows the tensor to its new version, as in PyTorch.
+        node._retain(self._output_nr, weakref.ref(self))
     return self
+
+
+def _saves(node: BackwardNode, t: Tensor) -> bool:
+    return any(saved is t for saved in node._saved or ())
 
 
 def _tensor_zero_(self: Tensor) -> Tensor:

