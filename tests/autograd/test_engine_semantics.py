@@ -8,6 +8,7 @@ arguments backward and grad refuse, reentrant backward at depth, anomaly mode an
 gradcheck's checks, and the wording of shape errors.
 """
 
+import asyncio
 import gc
 import weakref
 
@@ -155,3 +156,76 @@ def test_retained_grad_after_in_place_excludes_uses_of_the_old_version():
     (a * 5 + b).sum().backward()
     np.testing.assert_array_equal(a.grad.data, [5.0])
     np.testing.assert_array_equal(x.grad.data, [13.0])
+
+
+# -- grad mode decorators on generators ---------------------------------------------
+def test_no_grad_decorator_holds_inside_a_generator_at_every_resumption():
+    @dc.no_grad()
+    def modes():
+        for _ in range(2):
+            yield dc.is_grad_enabled()
+
+    assert list(modes()) == [False, False]
+    assert dc.is_grad_enabled()
+
+
+def test_bare_no_grad_decorator_on_a_generator():
+    @dc.no_grad
+    def modes():
+        yield dc.is_grad_enabled()
+
+    assert list(modes()) == [False]
+
+
+def test_enable_grad_generator_resumed_under_no_grad_records_and_restores_the_caller():
+    @dc.enable_grad()
+    def modes():
+        yield dc.is_grad_enabled()
+
+    with dc.no_grad():
+        gen = modes()
+        assert next(gen) is True
+        assert dc.is_grad_enabled() is False
+
+
+def test_set_grad_enabled_generator_passes_sent_values_and_returns():
+    @dc.set_grad_enabled(False)
+    def echo():
+        received = yield dc.is_grad_enabled()
+        yield received, dc.is_grad_enabled()
+        return "done"
+
+    gen = echo()
+    assert next(gen) is False and dc.is_grad_enabled()
+    assert gen.send(5) == (5, False) and dc.is_grad_enabled()
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done"
+
+
+def test_exception_thrown_into_a_decorated_generator_is_seen_under_its_mode():
+    seen = []
+
+    @dc.no_grad()
+    def catcher():
+        try:
+            yield 1
+        except ValueError:
+            seen.append(dc.is_grad_enabled())
+            yield 2
+
+    gen = catcher()
+    next(gen)
+    assert gen.throw(ValueError) == 2
+    assert seen == [False] and dc.is_grad_enabled()
+
+
+def test_decorated_coroutine_body_runs_in_the_callers_mode_as_in_pytorch():
+    # PyTorch wraps only generator functions; a coroutine function is called (creating
+    # the coroutine) under the mode, and its body runs later in whatever mode holds.
+    @dc.no_grad()
+    async def mode():
+        await asyncio.sleep(0)
+        return dc.is_grad_enabled()
+
+    assert asyncio.run(mode()) is True
