@@ -137,6 +137,16 @@ def _fit_to_input(node: Node, index: int, grad: Any, child: Node, nr: int) -> Te
     return sum_to(grad, expected)
 
 
+def _gradient_per_input(node: Node, results: tuple, inputs: int) -> tuple:
+    """``results`` cut to one per input: PyTorch accepts extra trailing Nones, nothing else."""
+    if len(results) > inputs and all(g is None for g in results[inputs:]):
+        return results[:inputs]
+    raise RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients "
+        f"(expected {inputs}, got {len(results)})"
+    )
+
+
 def _check_anomaly(node: Node, grads: tuple) -> None:
     for i, g in enumerate(grads):
         if isinstance(g, Tensor) and np.isnan(g.data).any():
@@ -197,10 +207,7 @@ def _run(
             if grads is not None:
                 results = node._apply_backward(grads)
                 if 2 * len(results) != len(edges):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(edges) // 2}, got {len(results)})"
-                    )
+                    results = _gradient_per_input(node, results, len(edges) // 2)
                 if anomaly:
                     _check_anomaly(node, results)
                 if not retain_graph:

@@ -223,11 +223,11 @@ class BackwardNode(Node):
     def set_materialize_grads(self, value: bool) -> None:
         self._materialize_grads = bool(value)
 
-    def _store_saved_outputs(self, outputs: tuple[Tensor, ...]) -> None:
+    def _store_saved_outputs(self, outputs: tuple) -> None:
         saved = self._saved
         for nr, out in enumerate(outputs):
             for i, t in enumerate(saved):
-                if t is out:
+                if t is out and type(out) is Tensor:
                     saved = (*saved[:i], _SavedOutput(out, nr), *saved[i + 1 :])
         self._saved = saved
 
@@ -257,7 +257,7 @@ class BackwardNode(Node):
     def _apply_backward(self, grads: list) -> tuple:
         if self._materialize_grads:
             for nr, g in enumerate(grads):
-                if g is None:
+                if g is None and self._output_shapes[nr] is not None:
                     grads[nr] = _make(np.zeros(self._output_shapes[nr]))
         result = self._function.backward(self, *grads)
         return result if type(result) is tuple else (result,)
@@ -346,6 +346,8 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx._edges = tuple(edges)
     if type(raw) is not tuple:
         out = _as_output(raw, args)
+        if type(out) is not Tensor:
+            return out
         shape = out.data.shape
         shapes = _SINGLE_SHAPES.get(shape)
         if shapes is None:
@@ -361,10 +363,13 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
                     break
         return out
     outputs = tuple([_as_output(o, args) for o in raw])
-    ctx._output_shapes = tuple([o.data.shape for o in outputs])
+    # A non-tensor output has no shape: its gradient is always None, as in PyTorch.
+    ctx._output_shapes = tuple([o.data.shape if type(o) is Tensor else None for o in outputs])
     non_differentiable = ctx._non_differentiable
     for nr, out in enumerate(outputs):
-        if non_differentiable and any(out is t for t in non_differentiable):
+        if type(out) is not Tensor or (
+            non_differentiable and any(out is t for t in non_differentiable)
+        ):
             continue
         out._requires_grad = True
         out.grad_fn = ctx
@@ -394,8 +399,9 @@ class _Unrecorded:
         return tuple([type(a) is Tensor and a._requires_grad for a in self._inputs])
 
 
-def _as_output(value: Any, inputs: tuple) -> Tensor:
-    """A fresh tensor for one forward result; an input returned as is gets a new wrapper."""
+def _as_output(value: Any, inputs: tuple) -> Any:
+    """A fresh tensor for one forward result (numpy values become tensors; other values,
+    such as ints, None or strings, are returned as they are, as in PyTorch)."""
     if type(value) is np.ndarray or type(value) is np.float64:
         # A 0-d result stays a numpy scalar: converting it back to an array costs more
         # than the arithmetic. In-place operations rebind such data instead of writing it.
@@ -407,7 +413,9 @@ def _as_output(value: Any, inputs: tuple) -> Tensor:
                     return _alias(value)
             return value
         return _alias(value)
-    return _make(np.asarray(value))
+    if isinstance(value, (np.ndarray, np.generic)):
+        return _make(np.asarray(value))
+    return value
 
 
 def _alias(t: Tensor) -> Tensor:

@@ -335,40 +335,55 @@ class Clamp(Function):
         return g * ctx.saved_tensors[0], None, None
 
 
+def _operator(function: type[Function]) -> Callable[[Tensor, Operand], Tensor]:
+    """The method form (``self`` is a Tensor): the inner loop, so no conversion."""
+    apply = function.apply
+
+    def method(self: Tensor, other: Operand) -> Tensor:
+        return apply(self, other)
+
+    return method
+
+
+def _with_a_tensor(a: Operand, b: Operand) -> tuple[Operand, Operand]:
+    """``(a, b)`` with ``a`` made a Tensor when ``b`` is not one: an op needs one to record."""
+    return (a if type(b) is Tensor else _tensor(a)), b
+
+
 def add(a: Operand, b: Operand) -> Tensor:
-    return Add.apply(a, b)
+    return Add.apply(*_with_a_tensor(a, b))
 
 
 def sub(a: Operand, b: Operand) -> Tensor:
-    return Sub.apply(a, b)
+    return Sub.apply(*_with_a_tensor(a, b))
 
 
 def mul(a: Operand, b: Operand) -> Tensor:
-    return Mul.apply(a, b)
+    return Mul.apply(*_with_a_tensor(a, b))
 
 
 def div(a: Operand, b: Operand) -> Tensor:
-    return Div.apply(a, b)
+    return Div.apply(*_with_a_tensor(a, b))
 
 
 def pow(a: Operand, b: Operand) -> Tensor:
-    return Pow.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Pow.apply(*_with_a_tensor(a, b))
 
 
 def atan2(y: Operand, x: Operand) -> Tensor:
-    return Atan2.apply(_tensor(y) if type(x) is not Tensor else y, x)
+    return Atan2.apply(*_with_a_tensor(y, x))
 
 
 def hypot(a: Operand, b: Operand) -> Tensor:
-    return Hypot.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Hypot.apply(*_with_a_tensor(a, b))
 
 
 def maximum(a: Operand, b: Operand) -> Tensor:
-    return Maximum.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Maximum.apply(*_with_a_tensor(a, b))
 
 
 def minimum(a: Operand, b: Operand) -> Tensor:
-    return Minimum.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Minimum.apply(*_with_a_tensor(a, b))
 
 
 def where(condition: Any, a: Operand, b: Operand) -> Tensor:
@@ -952,15 +967,15 @@ def _reflected(function: type[Function]) -> Callable[[Tensor, Operand], Tensor]:
 
 def _install_tensor_methods() -> None:
     methods: dict[str, Any] = {
-        "__add__": add,
-        "__radd__": add,
-        "__sub__": sub,
+        "__add__": _operator(Add),
+        "__radd__": _operator(Add),
+        "__sub__": _operator(Sub),
         "__rsub__": _reflected(Sub),
-        "__mul__": mul,
-        "__rmul__": mul,
-        "__truediv__": div,
+        "__mul__": _operator(Mul),
+        "__rmul__": _operator(Mul),
+        "__truediv__": _operator(Div),
         "__rtruediv__": _reflected(Div),
-        "__pow__": pow,
+        "__pow__": _operator(Pow),
         "__rpow__": lambda self, other: Pow.apply(_tensor(other), self),
         "__matmul__": matmul,
         "__rmatmul__": lambda self, other: matmul(other, self),

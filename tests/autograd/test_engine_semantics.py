@@ -10,12 +10,14 @@ gradcheck's checks, and the wording of shape errors.
 
 import asyncio
 import gc
+import re
 import weakref
 
 import numpy as np
 import pytest
 
 import diffcli as dc
+from diffcli import autograd
 
 MODIFIED = "one of the variables needed for gradient computation has been modified by an inplace"
 
@@ -229,3 +231,66 @@ def test_decorated_coroutine_body_runs_in_the_callers_mode_as_in_pytorch():
         return dc.is_grad_enabled()
 
     assert asyncio.run(mode()) is True
+
+
+# -- Function.apply outputs and backward's gradients ------------------------------------
+class Mixed(autograd.Function):
+    received: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2, 3, None, "label", 2.5
+
+    @staticmethod
+    def backward(ctx, g, *rest):
+        Mixed.received = list(rest)
+        return g * 2
+
+
+def test_apply_returns_non_tensor_outputs_as_they_are():
+    x = leaf([1.0])
+    out = Mixed.apply(x)
+    assert isinstance(out[0], dc.Tensor) and out[0].grad_fn is not None
+    assert out[1:] == (3, None, "label", 2.5)
+    assert type(out[1]) is int and type(out[4]) is float
+    out[0].sum().backward()
+    assert Mixed.received == [None, None, None, None]
+    np.testing.assert_array_equal(x.grad.data, [2.0])
+
+
+def test_apply_of_a_forward_returning_a_number_returns_the_number():
+    class Seven(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 7
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    result = Seven.apply(leaf([1.0]))
+    assert type(result) is int and result == 7
+
+
+def _doubling(extra):
+    class Double(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2, *extra(g))
+
+    return Double
+
+
+def test_backward_may_return_extra_trailing_none_gradients():
+    x = leaf([1.0])
+    _doubling(lambda g: (None, None)).apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0])
+
+
+def test_backward_returning_an_extra_gradient_that_is_not_none_raises():
+    with pytest.raises(RuntimeError, match=re.escape("incorrect number of gradients (expected 1, got 2)")):
+        _doubling(lambda g: (g,)).apply(leaf([1.0])).sum().backward()
