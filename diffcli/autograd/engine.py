@@ -274,10 +274,12 @@ def backward(
     roots = _seed_gradients(outputs, _as_tuple(grad_tensors))
     if retain_graph is None:
         retain_graph = create_graph
-    wanted = _as_tuple(inputs)
-    if not wanted:
+    if inputs is None:
         _run(roots, None, True, retain_graph, create_graph)
         return
+    wanted = _as_tuple(inputs)
+    if not wanted:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     for t in wanted:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -315,6 +317,8 @@ def grad(
     if allow_unused is None:
         allow_unused = materialize_grads
     wanted = _as_tuple(inputs)
+    if not wanted:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in wanted:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -328,7 +332,8 @@ def grad(
         g = captured.get(key)
         if g is None:
             if materialize_grads:
-                g = _make(np.zeros_like(t.data, dtype=np.float64))
+                # Under create_graph, a zero that can be differentiated again (to None).
+                g = _make(np.zeros_like(t.data, dtype=np.float64), create_graph)
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {index} appears to not have been used "

@@ -948,6 +948,14 @@ def randn(*size: Any, requires_grad: bool = False) -> Tensor:
     return Tensor(_rng().standard_normal(_shape(size)), requires_grad=requires_grad)
 
 
+def rand_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    return rand(np.shape(_data(x)), requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    return randn(np.shape(_data(x)), requires_grad=requires_grad)
+
+
 # -- Tensor's operators and methods ---------------------------------------------------
 def _comparison(op: Callable) -> Callable[[Tensor, Operand], Tensor]:
     def compare(self: Tensor, other: Operand) -> Tensor:

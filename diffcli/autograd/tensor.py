@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .grad_mode import state
+
 _FLOAT_KINDS = "fc"
 
 
@@ -21,14 +23,43 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Numbers and nested lists become float64 unless a dtype says otherwise."""
     if isinstance(data, Tensor):
         data = data.data
+    array = _array(data, dtype)
     if dtype is not None:
-        return np.array(data, dtype=dtype)
-    array = np.array(data)
+        return array
     if array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
         return array.astype(np.float64)
     if array.dtype.kind not in "fciub":
         raise TypeError(f"tensor data must be numbers, got {array.dtype}")
     return array
+
+
+def _array(data: Any, dtype: Any) -> np.ndarray:
+    if not isinstance(data, (list, tuple)):
+        return np.array(data, dtype=dtype)
+    try:
+        array = np.array(data)
+    except ValueError:  # ragged, perhaps only because a Tensor looks like a sequence
+        array = None
+    if array is None or array.dtype.kind == "O":
+        # Tensors inside the lists: read each as its number, as torch.tensor does.
+        array = np.array(_scalars_for_tensors(data))
+    return array if dtype is None else array.astype(dtype)
+
+
+def _scalars_for_tensors(data: list | tuple) -> list:
+    """Nested lists with each one-element Tensor replaced by its number, as torch.tensor reads them."""
+    return [
+        _scalars_for_tensors(item) if isinstance(item, (list, tuple))
+        else _scalar_of(item) if isinstance(item, Tensor)
+        else item
+        for item in data
+    ]
+
+
+def _scalar_of(t: Tensor) -> Any:
+    if t.data.size != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    return t.data.item()
 
 
 def _check_can_require_grad(array: np.ndarray) -> None:
@@ -240,7 +271,7 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
-        if self._requires_grad:
+        if self._requires_grad and state.grad_enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )

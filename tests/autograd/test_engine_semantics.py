@@ -294,3 +294,82 @@ def test_backward_may_return_extra_trailing_none_gradients():
 def test_backward_returning_an_extra_gradient_that_is_not_none_raises():
     with pytest.raises(RuntimeError, match=re.escape("incorrect number of gradients (expected 1, got 2)")):
         _doubling(lambda g: (g,)).apply(leaf([1.0])).sum().backward()
+
+
+# -- grad and backward arguments, numpy(), tensor(), *_like ----------------------------
+def test_materialized_zeros_under_create_graph_can_be_differentiated_again():
+    x, y = leaf([1.0, 2.0]), leaf([3.0])
+    gx, gy = autograd.grad((x * 2).sum(), [x, y], materialize_grads=True, create_graph=True)
+    np.testing.assert_array_equal(gy.data, [0.0])
+    assert gy.requires_grad and gy.grad_fn is None
+    assert autograd.grad(gy.sum(), [x, y], allow_unused=True) == (None, None)
+
+
+def test_materialized_zeros_without_create_graph_are_constants():
+    x, y = leaf([1.0, 2.0]), leaf([3.0])
+    _, gy = autograd.grad((x * 2).sum(), [x, y], materialize_grads=True)
+    assert not gy.requires_grad
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda z: z.backward(inputs=[]),
+        lambda z: autograd.backward(z, inputs=()),
+    ],
+    ids=["method", "function"],
+)
+def test_backward_with_empty_inputs_raises(call):
+    z = (leaf([1.0]) * 2).sum()
+    with pytest.raises(RuntimeError, match=re.escape("`inputs` argument to `backward()` cannot be empty.")):
+        call(z)
+
+
+def test_grad_with_empty_inputs_raises():
+    z = (leaf([1.0]) * 2).sum()
+    with pytest.raises(RuntimeError, match=re.escape("`inputs` argument to `grad()` cannot be empty.")):
+        autograd.grad(z, [])
+
+
+def test_numpy_of_a_tensor_requiring_grad_is_allowed_under_no_grad():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    with dc.no_grad():
+        np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+        np.testing.assert_array_equal(y.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match=re.escape("Use tensor.detach().numpy() instead.")):
+        x.numpy()
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: [dc.tensor(2.0)], [2.0]),
+        (lambda: [dc.tensor([2.0])], [2.0]),
+        (lambda: [dc.tensor(2.0), dc.tensor(3.0)], [2.0, 3.0]),
+        (lambda: [1.0, dc.tensor(2.0)], [1.0, 2.0]),
+        (lambda: [[dc.tensor(2.0)], [dc.tensor([3.0])]], [[2.0], [3.0]]),
+    ],
+)
+def test_tensor_of_a_list_holding_one_element_tensors(make, expected):
+    t = dc.tensor(make())
+    assert t.shape == np.shape(expected)
+    np.testing.assert_array_equal(t.data, expected)
+
+
+def test_tensor_of_a_list_holding_a_tensor_of_several_elements_raises():
+    with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+        dc.tensor([dc.tensor([2.0, 3.0])])
+
+
+def test_randn_like_and_rand_like_draw_in_the_shape_of_their_argument():
+    shape = (2, 3)
+    dc.manual_seed(7)
+    expected = dc.randn(*shape).data
+    dc.manual_seed(7)
+    drawn = dc.randn_like(dc.zeros(*shape), requires_grad=True)
+    assert drawn.shape == shape and drawn.requires_grad and drawn.is_leaf
+    np.testing.assert_array_equal(drawn.data, expected)
+    uniform = dc.rand_like(dc.zeros(4, 5))
+    assert uniform.shape == (4, 5) and not uniform.requires_grad
+    assert np.all((uniform.data >= 0.0) & (uniform.data < 1.0))
