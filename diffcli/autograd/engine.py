@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import grad_mode
 from .function import AccumulateGrad, Node, _accumulated, accumulator_of
 from .grad_mode import state
 from .ops import sum_to
@@ -165,6 +168,10 @@ def _run(
     create_graph: bool,
 ) -> dict[tuple[Node, int], Tensor]:
     """Execute one backward pass; return the gradients captured at ``targets``."""
+    if state.backward_depth and _frames_in_use() > sys.getrecursionlimit() // 4:
+        # A backward called from a backward, deep in the stack: PyTorch goes on in another
+        # thread past a depth; so do we, so that reentrant depth is bounded by threads only.
+        return _on_fresh_stack(_run, roots, targets, accumulate, retain_graph, create_graph)
     root_nodes = [node for node, _, _ in roots]
     deps = _count_dependencies(root_nodes)
     runs: set[Node] | None = None
@@ -185,6 +192,7 @@ def _run(
     # cyclic collector would re-scan the whole live graph over and over for nothing.
     collecting = gc.isenabled()
     gc.disable()
+    state.backward_depth += 1
     try:
         while ready:
             node = ready.pop()
@@ -205,7 +213,15 @@ def _run(
             edges = node._edges
             results = None
             if grads is not None:
-                results = node._apply_backward(grads)
+                # The node's backward, called from here: one frame fewer per reentrant level.
+                if node._materialize_grads:
+                    shapes = node._output_shapes
+                    for nr, g in enumerate(grads):
+                        if g is None and shapes[nr] is not None:
+                            grads[nr] = _make(np.zeros(shapes[nr]))
+                results = node._function.backward(node, *grads)
+                if results.__class__ is not tuple:
+                    results = (results,)
                 if 2 * len(results) != len(edges):
                     results = _gradient_per_input(node, results, len(edges) // 2)
                 if anomaly:
@@ -235,10 +251,39 @@ def _run(
                     ready.append(child)
                 deps[child] = remaining - 1
     finally:
+        state.backward_depth -= 1
         state.grad_enabled = previous_mode
         if collecting:
             gc.enable()
     return captured
+
+
+def _frames_in_use() -> int:
+    frame, count = sys._getframe(), 0
+    while frame is not None:
+        count, frame = count + 1, frame.f_back
+    return count
+
+
+def _on_fresh_stack(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` run on a new thread, in this thread's modes; this thread waits for it."""
+    modes = grad_mode.snapshot()
+    outcome: list = []
+
+    def work() -> None:
+        grad_mode.adopt(modes)
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as error:  # handed to the waiting thread, which raises it
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=work, name="diffcli-reentrant-backward")
+    worker.start()
+    worker.join()
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return value
 
 
 def _add_to_buffer(buffers: dict[Node, list], node: Node, nr: int, grad: Tensor) -> None:

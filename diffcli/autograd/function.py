@@ -253,15 +253,6 @@ class BackwardNode(Node):
             self._saved = None
             self._freed = True
 
-    # -- the engine's entry point ------------------------------------------------------
-    def _apply_backward(self, grads: list) -> tuple:
-        if self._materialize_grads:
-            for nr, g in enumerate(grads):
-                if g is None and self._output_shapes[nr] is not None:
-                    grads[nr] = _make(np.zeros(self._output_shapes[nr]))
-        result = self._function.backward(self, *grads)
-        return result if type(result) is tuple else (result,)
-
 
 class Function:
     """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call ``apply``.
@@ -448,10 +439,11 @@ def once_differentiable(backward: Callable) -> Callable:
     return wrapper
 
 
-class _DifferentiatedTwice(BackwardNode):
+class _DifferentiatedTwice(Function):
     """Stands in the double-backward graph of a ``once_differentiable`` backward."""
 
-    def _apply_backward(self, grads: list) -> tuple:
+    @staticmethod
+    def backward(ctx: BackwardNode, *grads: Any) -> Any:
         raise RuntimeError(
             "trying to differentiate twice a function that was marked with @once_differentiable"
         )
@@ -459,7 +451,7 @@ class _DifferentiatedTwice(BackwardNode):
 
 def _poisoned(grad: Tensor, ctx: BackwardNode) -> Tensor:
     """``grad``'s value, depending (for the graph) on the inputs of ``ctx``'s forward."""
-    node = _DifferentiatedTwice()
+    node = _DifferentiatedTwice._node_class()
     node._saved = None
     node._edges = ctx._edges
     node._output_shapes = (grad.data.shape,)

@@ -17,9 +17,20 @@ class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly_enabled = False
+        self.backward_depth = 0  # backward passes running in this thread, nested
 
 
 state = _ThreadState()
+
+
+def snapshot() -> dict[str, Any]:
+    """This thread's flags, for a thread that works on its behalf."""
+    return dict(vars(state))
+
+
+def adopt(flags: dict[str, Any]) -> None:
+    """Take on another thread's flags (from ``snapshot``)."""
+    vars(state).update(flags)
 
 
 def is_grad_enabled() -> bool:

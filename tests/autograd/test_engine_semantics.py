@@ -11,6 +11,7 @@ gradcheck's checks, and the wording of shape errors.
 import asyncio
 import gc
 import re
+import sys
 import weakref
 
 import numpy as np
@@ -373,3 +374,45 @@ def test_randn_like_and_rand_like_draw_in_the_shape_of_their_argument():
     uniform = dc.rand_like(dc.zeros(4, 5))
     assert uniform.shape == (4, 5) and not uniform.requires_grad
     assert np.all((uniform.data >= 0.0) & (uniform.data < 1.0))
+
+
+# -- reentrant backward --------------------------------------------------------------
+class DeepReentrant(autograd.Function):
+    """Each backward runs the backward of one more application, down to zero."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with dc.enable_grad():
+            ctx.x = dc.tensor(x.detach().data, requires_grad=True) - 1
+        return ctx.x.detach()
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.x.item() < 0:
+            return g
+        with dc.enable_grad():
+            DeepReentrant.apply(ctx.x).sum().backward()
+        return g
+
+
+@pytest.mark.parametrize("depth", [2000.0, 200.0])
+def test_reentrant_backward_runs_thousands_of_levels_deep(depth):
+    limit = sys.getrecursionlimit()
+    v = leaf(depth)
+    DeepReentrant.apply(v).sum().backward()
+    np.testing.assert_array_equal(v.grad.data, 1.0)
+    assert sys.getrecursionlimit() == limit
+
+
+def test_an_error_deep_in_reentrant_backward_reaches_the_caller():
+    class Failing(DeepReentrant):
+        @staticmethod
+        def backward(ctx, g):
+            if ctx.x.item() < 0:
+                raise ValueError("bottom reached")
+            with dc.enable_grad():
+                Failing.apply(ctx.x).sum().backward()
+            return g
+
+    with pytest.raises(ValueError, match="bottom reached"):
+        Failing.apply(leaf(1000.0)).sum().backward()
