@@ -12,11 +12,11 @@ with all its incoming gradients summed in one buffer.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -150,7 +150,7 @@ def _gradient_per_input(node: Node, results: tuple, inputs: int) -> tuple:
     )
 
 
-def _check_anomaly(node: Node, grads: tuple) -> None:
+def _check_nan(node: Node, grads: tuple) -> None:
     for i, g in enumerate(grads):
         if isinstance(g, Tensor) and np.isnan(g.data).any():
             source = node._metadata.get("source") if node._metadata else None
@@ -186,6 +186,8 @@ def _run(
     captured: dict[tuple[Node, int], Tensor] = {}
     ready = [node for node in dict.fromkeys(root_nodes) if deps.get(node) == 0]
     anomaly = state.anomaly_enabled
+    check_nan = anomaly and state.anomaly_check_nan
+    node = None
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
     # A pass makes no reference cycles, only garbage that reference counting frees; the
@@ -224,8 +226,8 @@ def _run(
                     results = (results,)
                 if 2 * len(results) != len(edges):
                     results = _gradient_per_input(node, results, len(edges) // 2)
-                if anomaly:
-                    _check_anomaly(node, results)
+                if check_nan:
+                    _check_nan(node, results)
                 if not retain_graph:
                     node._release()
             for index, child in enumerate(edges[::2]):
@@ -247,15 +249,38 @@ def _run(
                         buffer[nr] = grad
                     else:
                         buffer[nr] = buffer[nr] + grad
+                elif child not in buffers:
+                    # An undefined gradient: the child still runs (its Function may
+                    # materialize zeros), as in PyTorch.
+                    buffers[child] = [None] * len(child._output_shapes)
                 if remaining == 1:
                     ready.append(child)
                 deps[child] = remaining - 1
+    except Exception:
+        if anomaly and node is not None:
+            _warn_forward_traceback(node)
+        raise
     finally:
         state.backward_depth -= 1
         state.grad_enabled = previous_mode
         if collecting:
             gc.enable()
     return captured
+
+
+def _warn_forward_traceback(node: Node) -> None:
+    """Anomaly mode: say where the forward of a node whose backward failed was called."""
+    frames = node._metadata.get("traceback_") if node._metadata else None
+    if frames is None:
+        return
+    import traceback
+
+    warnings.warn(
+        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+        + "".join(traceback.format_list(frames)),
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _frames_in_use() -> int:
@@ -307,6 +332,14 @@ def _input_key(t: Tensor) -> tuple[Node, int]:
     return (accumulator_of(t), 0)
 
 
+REFERENCE_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter "
+    "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
+    "creating the graph to avoid this. If you have to use this function, make sure to reset the "
+    ".grad fields of your parameters to None after use to break the cycle and avoid the leak."
+)
+
+
 def backward(
     tensors: Tensor | Sequence[Tensor],
     grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
@@ -319,6 +352,8 @@ def backward(
     roots = _seed_gradients(outputs, _as_tuple(grad_tensors))
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        warnings.warn(REFERENCE_CYCLE, UserWarning, stacklevel=2)
     if inputs is None:
         _run(roots, None, True, retain_graph, create_graph)
         return
@@ -388,8 +423,26 @@ def grad(
     return tuple(result)
 
 
+class set_detect_anomaly:
+    """Anomaly mode on or off, at once (as a call) or for a ``with`` block, as in PyTorch.
+
+    On, operations record where they were made, a backward step that fails warns with
+    that forward traceback, and (with ``check_nan``) one that produces NaN raises.
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self._previous = (state.anomaly_enabled, state.anomaly_check_nan)
+        state.anomaly_enabled, state.anomaly_check_nan = bool(mode), bool(check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        state.anomaly_enabled, state.anomaly_check_nan = self._previous
+
+
 class detect_anomaly:
-    """Within this context, a backward step that produces NaN raises, naming the operation.
+    """Anomaly mode for a ``with`` block (see ``set_detect_anomaly``); warns that it slows things.
 
     >>> with detect_anomaly():
     ...     y.backward()      # RuntimeError: Function 'DivBackward' returned nan values ...
@@ -397,20 +450,15 @@ class detect_anomaly:
 
     def __init__(self, check_nan: bool = True) -> None:
         self._check_nan = check_nan
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should "
+            "only be enabled for debugging.",
+            UserWarning,
+            stacklevel=2,
+        )
 
     def __enter__(self) -> None:
-        self._previous = state.anomaly_enabled
-        state.anomaly_enabled = self._check_nan
+        self._mode = set_detect_anomaly(True, self._check_nan)
 
     def __exit__(self, *exc: object) -> None:
-        state.anomaly_enabled = self._previous
-
-
-@contextlib.contextmanager
-def set_detect_anomaly(mode: bool) -> Iterator[None]:
-    previous = state.anomaly_enabled
-    state.anomaly_enabled = mode
-    try:
-        yield
-    finally:
-        state.anomaly_enabled = previous
+        self._mode.__exit__()

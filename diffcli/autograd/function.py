@@ -8,6 +8,7 @@ graph node (``output.grad_fn``), as in PyTorch.
 from __future__ import annotations
 
 import functools
+import os
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -321,6 +322,8 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx = cls._node_class()
     ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
     ctx._saved = None
+    if state.anomaly_enabled:
+        ctx.metadata["traceback_"] = _forward_traceback()
     state.grad_enabled = False
     try:
         raw = cls.forward(ctx, *args)
@@ -368,6 +371,19 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     if ctx._saved is not None:
         ctx._store_saved_outputs(outputs)
     return outputs
+
+
+_ENGINE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+def _forward_traceback() -> list:
+    """The caller's stack outside the engine, kept for anomaly mode's warnings."""
+    import traceback
+
+    return [
+        frame for frame in traceback.extract_stack()
+        if os.path.dirname(os.path.abspath(frame.filename)) != _ENGINE_DIRECTORY
+    ]
 
 
 class _Unrecorded:

@@ -17,6 +17,7 @@ class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly_enabled = False
+        self.anomaly_check_nan = True
         self.backward_depth = 0  # backward passes running in this thread, nested
 
 

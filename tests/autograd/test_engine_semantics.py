@@ -12,6 +12,7 @@ import asyncio
 import gc
 import re
 import sys
+import warnings
 import weakref
 
 import numpy as np
@@ -416,3 +417,238 @@ def test_an_error_deep_in_reentrant_backward_reaches_the_caller():
 
     with pytest.raises(ValueError, match="bottom reached"):
         Failing.apply(leaf(1000.0)).sum().backward()
+
+
+# -- anomaly mode ----------------------------------------------------------------------
+ANOMALY_ENABLED = (
+    "Anomaly Detection has been enabled. This mode will increase the runtime and should only "
+    "be enabled for debugging."
+)
+
+
+def test_detect_anomaly_warns_that_it_is_on():
+    with pytest.warns(UserWarning, match=re.escape(ANOMALY_ENABLED)):
+        autograd.detect_anomaly()
+
+
+def test_anomaly_mode_warns_with_the_forward_traceback_of_the_op_that_made_nan():
+    with pytest.warns(UserWarning) as record, autograd.detect_anomaly():
+        x = leaf([0.0])
+        y = dc.sqrt(x) * 0
+        z = y / y  # the line the warning must point at
+        with pytest.raises(RuntimeError, match="Function 'DivBackward' returned nan values"):
+            z.sum().backward()
+    messages = [str(w.message) for w in record]
+    detected = [m for m in messages if m.startswith("Error detected in DivBackward.")]
+    assert len(detected) == 1
+    assert "Traceback of forward call that caused the error:" in detected[0]
+    assert "z = y / y  # the line the warning must point at" in detected[0]
+    assert __file__ in detected[0]
+    assert "diffcli/autograd" not in detected[0]
+
+
+def test_anomaly_mode_warns_with_the_forward_traceback_of_a_failing_custom_backward():
+    class Broken(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("Some error in backward")
+
+    with pytest.warns(UserWarning) as record, autograd.detect_anomaly():
+        out = Broken.apply(leaf([1.0])).sum()  # forward of the failing node
+        with pytest.raises(RuntimeError, match="Some error in backward"):
+            out.backward()
+    detected = [str(w.message) for w in record if "Error detected in BrokenBackward" in str(w.message)]
+    assert len(detected) == 1 and "# forward of the failing node" in detected[0]
+
+
+def test_without_anomaly_mode_a_failing_backward_warns_nothing():
+    x = leaf([0.0])
+    y = dc.sqrt(x) * 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        (y / y).sum().backward()
+    assert np.isnan(x.grad.data).all()
+
+
+def test_set_detect_anomaly_called_as_a_function_turns_the_mode_on():
+    autograd.set_detect_anomaly(True)
+    try:
+        y = dc.sqrt(leaf([0.0])) * 0
+        with pytest.warns(UserWarning, match="Error detected"), pytest.raises(RuntimeError, match="returned nan values"):
+            (y / y).sum().backward()
+    finally:
+        autograd.set_detect_anomaly(False)
+    y = dc.sqrt(leaf([0.0])) * 0
+    (y / y).sum().backward()
+
+
+def test_detect_anomaly_without_check_nan_records_tracebacks_but_lets_nan_pass():
+    with pytest.warns(UserWarning, match="Anomaly Detection"), autograd.detect_anomaly(check_nan=False):
+        x = leaf([0.0])
+        y = dc.sqrt(x) * 0
+        (y / y).sum().backward()
+    assert np.isnan(x.grad.data).all()
+
+
+def test_anomaly_mode_reaches_reentrant_passes_on_other_stacks():
+    class NanAtBottom(DeepReentrant):
+        @staticmethod
+        def backward(ctx, g):
+            if ctx.x.item() < 0:
+                return g * float("nan")
+            with dc.enable_grad():
+                NanAtBottom.apply(ctx.x).sum().backward()
+            return g
+
+    with pytest.warns(UserWarning), autograd.detect_anomaly():
+        out = NanAtBottom.apply(leaf(600.0)).sum()
+        with pytest.raises(RuntimeError, match="returned nan values"):
+            out.backward()
+
+
+REFERENCE_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak."
+)
+
+
+def test_backward_with_create_graph_warns_about_the_reference_cycle():
+    x = leaf([1.0])
+    with pytest.warns(UserWarning, match=re.escape(REFERENCE_CYCLE)):
+        (x**3).sum().backward(create_graph=True)
+    np.testing.assert_array_equal(x.grad.data, [3.0])
+
+
+def test_grad_with_create_graph_does_not_warn():
+    x = leaf([1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        autograd.grad((x**3).sum(), x, create_graph=True)
+        (x**3).sum().backward()
+
+
+# -- gradcheck ---------------------------------------------------------------------------
+def _scaled(factor):
+    """x -> 2x as a Function whose backward claims factor * g."""
+
+    class Scaled(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * factor
+
+    return Scaled.apply
+
+
+def test_gradcheck_fast_mode_passes_a_right_gradient(rng):
+    x = leaf(rng.standard_normal((3, 4)))
+    y = leaf(rng.standard_normal(4))
+    assert autograd.gradcheck(lambda a, b: (a * dc.sin(b), a.sum()), (x, y), fast_mode=True)
+
+
+def test_gradcheck_fast_mode_catches_a_wrong_gradient(rng):
+    x = leaf(rng.standard_normal(5))
+    assert autograd.gradcheck(_scaled(2.0), (x,), fast_mode=True)
+    with pytest.raises(autograd.GradcheckError, match="Jacobian mismatch for output 0 with respect to input 0"):
+        autograd.gradcheck(_scaled(2.1), (x,), fast_mode=True)
+    assert autograd.gradcheck(_scaled(2.1), (x,), fast_mode=True, raise_exception=False) is False
+
+
+def test_gradgradcheck_accepts_fast_mode(rng):
+    x = leaf(rng.standard_normal(3))
+    assert autograd.gradgradcheck(lambda a: (a**3).sum(), (x,), fast_mode=True)
+
+
+def test_gradcheck_check_batched_grad_says_it_is_not_available():
+    with pytest.raises(NotImplementedError, match="check_batched_grad"):
+        autograd.gradcheck(lambda a: a * 2, (leaf([1.0]),), check_batched_grad=True)
+
+
+def test_gradcheck_catches_a_backward_that_differs_between_runs():
+    calls = []
+
+    class Jittery(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(None)
+            return g * (2 + 1e-7 * len(calls))
+
+    x = leaf([1.0, 2.0])
+    with pytest.raises(autograd.GradcheckError, match="Backward is not reentrant"):
+        autograd.gradcheck(Jittery.apply, (x,))
+    assert autograd.gradcheck(Jittery.apply, (x,), nondet_tol=1e-5)
+
+
+def test_gradcheck_catches_a_backward_that_cannot_take_an_undefined_gradient():
+    class NoneUnaware(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = leaf([1.0, 2.0])
+    with pytest.raises(autograd.GradcheckError, match="Expected backward function to handle undefined output grads"):
+        autograd.gradcheck(NoneUnaware.apply, (x,))
+    assert autograd.gradcheck(NoneUnaware.apply, (x,), check_undefined_grad=False)
+
+
+def test_gradcheck_catches_a_backward_that_makes_a_gradient_from_a_zero_one():
+    class Leaky(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return (x * 2).sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            # Right for any nonzero g, but a zero (undefined) g yields ones.
+            return (g * 2 + (g.data == 0)).expand(2)
+
+    x = leaf([1.0, 2.0])
+    with pytest.raises(autograd.GradcheckError, match="Expected all input grads to be undefined or zero"):
+        autograd.gradcheck(Leaky.apply, (x,))
+
+
+def test_a_node_reached_only_by_an_undefined_gradient_still_runs_with_zeros():
+    seen = []
+
+    class Probe(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(g.tolist())
+            return g * 2
+
+    class Undefined(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    x = leaf([1.0])
+    (gx,) = autograd.grad(Undefined.apply(Probe.apply(x)), x, dc.tensor([1.0]), allow_unused=True)
+    assert seen == [[0.0]]
+    np.testing.assert_array_equal(gx.data, [0.0])
