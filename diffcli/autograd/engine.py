@@ -25,7 +25,7 @@ from . import grad_mode
 from .function import AccumulateGrad, Node, _accumulated, accumulator_of
 from .grad_mode import state
 from .ops import sum_to
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, size_text
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -56,8 +56,8 @@ def _seed_gradients(outputs: tuple[Tensor, ...], grads: tuple) -> list[tuple[Nod
             grad = _make(np.asarray(grad, dtype=np.float64))
         if grad.shape != out.shape:
             raise RuntimeError(
-                f"Mismatch in shape: grad_output[{i}] has a shape of {list(grad.shape)} and "
-                f"output[{i}] has a shape of {list(out.shape)}."
+                f"Mismatch in shape: grad_output[{i}] has a shape of {size_text(grad.shape)} and "
+                f"output[{i}] has a shape of {size_text(out.shape)}."
             )
         node, nr = (out.grad_fn, out._output_nr) if out.grad_fn else (accumulator_of(out), 0)
         roots.append((node, nr, grad))

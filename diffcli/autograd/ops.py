@@ -152,10 +152,32 @@ _round = _unary_api(UNARY_FUNCTIONS["round"], "round")
 
 
 # -- elementwise functions of two arguments -----------------------------------------
+def _broadcast_error(*operands: Operand) -> RuntimeError:
+    """PyTorch's words for operands whose shapes do not broadcast (numpy's name tuples)."""
+    shape: tuple[int, ...] = ()
+    for operand in operands:
+        other = np.shape(_data(operand))
+        ndim = builtins.max(len(shape), len(other))
+        padded_a = (1,) * (ndim - len(shape)) + tuple(shape)
+        padded_b = (1,) * (ndim - len(other)) + tuple(other)
+        for i in reversed(range(ndim)):
+            size_a, size_b = padded_a[i], padded_b[i]
+            if size_a != size_b and size_a != 1 and size_b != 1:
+                return RuntimeError(
+                    f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                    f"at non-singleton dimension {i}"
+                )
+        shape = tuple(builtins.max(a, b) for a, b in zip(padded_a, padded_b))
+    return RuntimeError(f"shapes {[list(np.shape(_data(o))) for o in operands]} do not broadcast")
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        return _data(a) + _data(b)
+        try:
+            return _data(a) + _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -165,7 +187,10 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        return _data(a) - _data(b)
+        try:
+            return _data(a) - _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -176,7 +201,10 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
         ctx._save_operands(a, b, False)
-        return _data(a) * _data(b)
+        try:
+            return _data(a) * _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -189,7 +217,10 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
         ctx._save_operands(a, b, True)
-        return _data(a) / _data(b)
+        try:
+            return _data(a) / _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -219,7 +250,10 @@ def _power(base: Any, exponent: Any) -> Any:
 class Pow(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        out = _make(_power(_data(a), _data(b)))
+        try:
+            out = _make(_power(_data(a), _data(b)))
+        except ValueError:
+            raise _broadcast_error(a, b) from None
         ctx._save_values(a, b, out)
         return out
 
@@ -249,7 +283,10 @@ class Atan2(Function):
     @staticmethod
     def forward(ctx: Ctx, y: Operand, x: Operand) -> Any:
         ctx._save_values(y, x)
-        return np.arctan2(_data(y), _data(x))
+        try:
+            return np.arctan2(_data(y), _data(x))
+        except ValueError:
+            raise _broadcast_error(y, x) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -266,7 +303,10 @@ class Atan2(Function):
 class Hypot(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        out = _make(np.hypot(_data(a), _data(b)))
+        try:
+            out = _make(np.hypot(_data(a), _data(b)))
+        except ValueError:
+            raise _broadcast_error(a, b) from None
         ctx._save_values(a, b, out)
         return out
 
@@ -286,7 +326,10 @@ class _Extremum(Function):
     @classmethod
     def forward(cls, ctx: Ctx, a: Operand, b: Operand) -> Any:
         da, db = _data(a), _data(b)
-        wins_a = np.where(da == db, 0.5, cls.pick(da, db) == da)
+        try:
+            wins_a = np.where(da == db, 0.5, cls.pick(da, db) == da)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
         ctx._save_values(wins_a, 1.0 - wins_a)
         return cls.pick(da, db)
 
@@ -309,7 +352,10 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Ctx, condition: np.ndarray, a: Operand, b: Operand) -> Any:
         ctx._save_values(condition)
-        return np.where(condition, _data(a), _data(b))
+        try:
+            return np.where(condition, _data(a), _data(b))
+        except ValueError:
+            raise _broadcast_error(condition, a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -323,10 +369,13 @@ class Clamp(Function):
     def forward(ctx: Ctx, x: Tensor, low: Any, high: Any) -> Any:
         data = x.data
         inside = np.ones(data.shape, dtype=bool)
-        if low is not None:
-            inside &= data >= low
-        if high is not None:
-            inside &= data <= high
+        try:
+            if low is not None:
+                inside &= data >= low
+            if high is not None:
+                inside &= data <= high
+        except ValueError:
+            raise _broadcast_error(x, *[b for b in (low, high) if b is not None]) from None
         ctx._save_values(inside)
         return np.clip(data, low, high)
 
@@ -400,11 +449,24 @@ def clamp(x: Operand, min: Any = None, max: Any = None) -> Tensor:
 
 
 # -- reductions ---------------------------------------------------------------------
+def _dim(dim: int, ndim: int) -> int:
+    """``dim`` counted from the front, checked as PyTorch does (a 0-d tensor has dims -1 and 0)."""
+    top = builtins.max(ndim, 1)
+    if not -top <= dim < top:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-top}, {top - 1}], but got {dim})"
+        )
+    return dim % top
+
+
 def _axes(dim: Any, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(sorted(d % ndim if ndim else 0 for d in dims))
+    dims = [_dim(d, ndim) for d in ((dim,) if isinstance(dim, int) else dim)]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(dims)) if ndim else ()
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -553,7 +615,10 @@ def _extremum(x: Operand, dim: Any, keepdim: bool, largest: bool) -> Any:
         return (maximum if largest else minimum)(x, dim)
     if dim is None:
         return Amax.apply(_tensor(x), None, False, largest)
-    return ValuesIndices(*MaxDim.apply(_tensor(x), dim, keepdim, largest))
+    x = _tensor(x)
+    if x.ndim == 0:  # PyTorch treats a 0-d tensor as one element along dim 0 or -1
+        x, dim, keepdim = x.reshape(1), _dim(dim, 0), False
+    return ValuesIndices(*MaxDim.apply(x, dim, keepdim, largest))
 
 
 def max(x: Operand, dim: Any = None, keepdim: bool = False) -> Any:
@@ -604,7 +669,14 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
-        return _view(x, x.data.reshape(shape))
+        try:
+            return _view(x, x.data.reshape(shape))
+        except ValueError:
+            if -1 not in shape or shape.count(-1) == 1:
+                raise RuntimeError(
+                    f"shape '{list(shape)}' is invalid for input of size {x.data.size}"
+                ) from None
+            raise RuntimeError("only one dimension can be inferred") from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -670,11 +742,26 @@ class Index(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
         ctx.shape, ctx.key = x.data.shape, key
-        return _view(x, x.data[key])
+        try:
+            return _view(x, x.data[key])
+        except IndexError as error:
+            raise _index_error(error, x) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
         return IndexAdd.apply(g, ctx.key, ctx.shape), None
+
+
+def _index_error(error: IndexError, x: Tensor) -> IndexError:
+    """numpy's IndexError in PyTorch's words (dimension, not axis)."""
+    text = str(error)
+    if text.startswith("too many indices"):
+        if x.data.ndim == 0:
+            text = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        else:
+            text = f"too many indices for tensor of dimension {x.data.ndim}"
+    return IndexError(text.replace(" for axis ", " for dimension "))
 
 
 class IndexAdd(Function):
@@ -701,7 +788,9 @@ class Cat(Function):
                 raise RuntimeError(
                     f"zero-dimensional tensor (at position {index}) cannot be concatenated"
                 )
-        axis = dim % arrays[0].ndim
+        axis = _dim(dim, arrays[0].ndim)
+        for index, array in enumerate(arrays[1:], 1):
+            _check_concatenable(arrays[0], array, index, axis)
         ctx.axis, ctx.bounds = axis, np.cumsum([0] + [a.shape[axis] for a in arrays])
         return np.concatenate(arrays, axis=axis)
 
@@ -715,6 +804,19 @@ class Cat(Function):
         return (None, *grads)
 
 
+def _check_concatenable(first: np.ndarray, array: np.ndarray, index: int, axis: int) -> None:
+    if array.ndim != first.ndim:
+        raise RuntimeError(
+            f"Tensors must have same number of dimensions: got {first.ndim} and {array.ndim}"
+        )
+    for d, (expected, got) in enumerate(zip(first.shape, array.shape)):
+        if d != axis and expected != got:
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                f"{expected} but got size {got} for tensor number {index} in the list."
+            )
+
+
 def reshape(x: Operand, *shape: Any) -> Tensor:
     x = _tensor(x)
     if len(shape) == 1 and not isinstance(shape[0], int):
@@ -726,13 +828,24 @@ def permute(x: Operand, *axes: Any) -> Tensor:
     if len(axes) == 1 and not isinstance(axes[0], int):
         axes = tuple(axes[0])
     x = _tensor(x)
-    return Permute.apply(x, tuple(a % builtins.max(x.ndim, 1) for a in axes))
+    if len(axes) != x.ndim:
+        raise RuntimeError(
+            "permute(): number of dimensions in the tensor input does not match the length of "
+            f"the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to "
+            f"len(dims) = {len(axes)}"
+        )
+    axes = tuple(_dim(a, x.ndim) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(x, axes)
 
 
 def transpose(x: Operand, dim0: int, dim1: int) -> Tensor:
     x = _tensor(x)
+    dim0, dim1 = _dim(dim0, x.ndim), _dim(dim1, x.ndim)
     axes = list(range(x.ndim))
-    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    if axes:
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return Permute.apply(x, tuple(axes))
 
 
@@ -741,14 +854,14 @@ def squeeze(x: Operand, dim: int | None = None) -> Tensor:
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        d = dim % x.ndim if x.ndim else 0
+        d = _dim(dim, x.ndim)
         shape = tuple(n for i, n in enumerate(x.shape) if i != d or n != 1)
     return Reshape.apply(x, shape)
 
 
 def unsqueeze(x: Operand, dim: int) -> Tensor:
     x = _tensor(x)
-    d = dim % (x.ndim + 1)
+    d = _dim(dim, x.ndim + 1)
     return Reshape.apply(x, (*x.shape[:d], 1, *x.shape[d:]))
 
 
@@ -760,11 +873,42 @@ def expand(x: Operand, *sizes: Any) -> Tensor:
     x = _tensor(x)
     if len(sizes) == 1 and not isinstance(sizes[0], int):
         sizes = tuple(sizes[0])
-    lead = len(sizes) - x.ndim
-    shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+    shape = _expanded_shape(x.shape, tuple(sizes))
     if shape == x.shape:
         return x
     return Expand.apply(x, shape)
+
+
+def _expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """The target of ``expand(*sizes)`` (-1 keeps a size), checked with PyTorch's words."""
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"expand({list(shape)}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+            f"({len(shape)})"
+        )
+    target = []
+    for i, n in enumerate(sizes):
+        if i < lead:
+            if n == -1:
+                raise RuntimeError(
+                    "The expanded size of the tensor (-1) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
+            target.append(n)
+            continue
+        existing = shape[i - lead]
+        if n == -1:
+            n = existing
+        elif existing != 1 and n != existing:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({n}) must match the existing size ({existing}) "
+                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(shape)}"
+            )
+        target.append(n)
+    return tuple(target)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -772,6 +916,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = [_tensor(t) for t in tensors]
+    for index, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                f"entry 0 and {list(t.shape)} at entry {index}"
+            )
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
@@ -784,7 +935,10 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Tensor, b: Tensor) -> Any:
         ctx.save_for_backward(a, b)
-        return np.matmul(a.data, b.data)
+        try:
+            return np.matmul(a.data, b.data)
+        except ValueError:
+            raise _matmul_error(a.shape, b.shape) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -809,6 +963,35 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+def _matmul_error(a: tuple[int, ...], b: tuple[int, ...]) -> RuntimeError:
+    """PyTorch's words for shapes that cannot be multiplied (it names the kernel it picked)."""
+    if not a or not b:
+        return RuntimeError(
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{len(a)}D and {len(b)}D"
+        )
+    if len(a) == 1 and len(b) == 1:
+        return RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the "
+            f"same number of elements, but got {a[0]} and {b[0]} elements respectively"
+        )
+    rows = math.prod(a[:-1])
+    if len(b) == 1:
+        return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})")
+    if len(b) == 2:
+        return RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {b[0]}x{b[1]})"
+        )
+    try:
+        batch = math.prod(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        return _broadcast_error(np.empty(a[:-2]), np.empty(b[:-2]))
+    return RuntimeError(
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a[-1]}] "
+        f"but got: [{batch}, {b[-2]}]."
+    )
+
+
 def matmul(a: Operand, b: Operand) -> Tensor:
     return MatMul.apply(_tensor(a), _tensor(b))
 
@@ -822,7 +1005,11 @@ def dot(a: Operand, b: Operand) -> Tensor:
 
 
 def outer(a: Operand, b: Operand) -> Tensor:
-    return _tensor(a).reshape(-1, 1) * _tensor(b).reshape(1, -1)
+    a, b = _tensor(a), _tensor(b)
+    for name, t in (("self", a), ("vec2", b)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
 # -- in place -------------------------------------------------------------------------

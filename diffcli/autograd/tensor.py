@@ -192,8 +192,9 @@ class Tensor:
                 )
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: {list(value.shape)} "
-                    f"vs {list(self.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size"
                 )
         self._grad = value
 
@@ -319,6 +320,11 @@ def _formatter(data: Any) -> dict[str, Callable]:
     ):
         return {"float_kind": lambda v: f"{v:.4e}"}
     return {"float_kind": lambda v: f"{v:.4f}"}
+
+
+def size_text(shape: tuple[int, ...]) -> str:
+    """A shape as PyTorch's messages print a ``torch.Size``, so that errors read the same."""
+    return f"torch.Size({list(shape)})"
 
 
 _new = object.__new__

@@ -505,7 +505,7 @@ def test_anomaly_mode_reaches_reentrant_passes_on_other_stacks():
             return g
 
     with pytest.warns(UserWarning), autograd.detect_anomaly():
-        out = NanAtBottom.apply(leaf(600.0)).sum()
+        out = NanAtBottom.apply(leaf(300.0)).sum()
         with pytest.raises(RuntimeError, match="returned nan values"):
             out.backward()
 
@@ -652,3 +652,63 @@ def test_a_node_reached_only_by_an_undefined_gradient_still_runs_with_zeros():
     (gx,) = autograd.grad(Undefined.apply(Probe.apply(x)), x, dc.tensor([1.0]), allow_unused=True)
     assert seen == [[0.0]]
     np.testing.assert_array_equal(gx.data, [0.0])
+
+
+# -- shapes in error messages ------------------------------------------------------------
+def ones(*shape):
+    return dc.tensor(np.ones(shape), requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: ones(2, 3) + ones(4), RuntimeError,
+         "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"),
+        (lambda: ones(5, 3) * ones(2, 1, 4), RuntimeError,
+         "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 2"),
+        (lambda: dc.where(dc.tensor([True, False]), ones(2, 3), ones(4)), RuntimeError,
+         "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1"),
+        (lambda: ones(2, 3) @ ones(4, 5), RuntimeError,
+         "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"),
+        (lambda: ones(4) @ ones(2, 3), RuntimeError,
+         "mat1 and mat2 shapes cannot be multiplied (1x4 and 2x3)"),
+        (lambda: ones(2, 3) @ ones(4), RuntimeError,
+         "size mismatch, got input (2), mat (2x3), vec (4)"),
+        (lambda: dc.dot(ones(4), ones(3)), RuntimeError,
+         "inconsistent tensor size, expected tensor [4] and src [3] to have the same number of "
+         "elements, but got 4 and 3 elements respectively"),
+        (lambda: ones(2, 3).reshape(-1, 4), RuntimeError, "shape '[-1, 4]' is invalid for input of size 6"),
+        (lambda: ones(2, 3).view(4, 2), RuntimeError, "shape '[4, 2]' is invalid for input of size 6"),
+        (lambda: ones(2, 3).expand(4, 3), RuntimeError,
+         "The expanded size of the tensor (4) must match the existing size (2) at non-singleton "
+         "dimension 0.  Target sizes: [4, 3].  Tensor sizes: [2, 3]"),
+        (lambda: dc.cat([ones(2, 3), ones(4, 5)]), RuntimeError,
+         "Sizes of tensors must match except in dimension 0. Expected size 3 but got size 5 for "
+         "tensor number 1 in the list."),
+        (lambda: dc.stack([ones(2, 3), ones(2, 4)]), RuntimeError,
+         "stack expects each tensor to be equal size, but got [2, 3] at entry 0 and [2, 4] at entry 1"),
+        (lambda: ones(2, 3)[5], IndexError, "index 5 is out of bounds for dimension 0 with size 2"),
+        (lambda: ones(2, 3)[0, 7], IndexError, "index 7 is out of bounds for dimension 1 with size 3"),
+        (lambda: ones(2, 3).sum(3), IndexError,
+         "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
+        (lambda: ones(2, 3).unsqueeze(-4), IndexError,
+         "Dimension out of range (expected to be in range of [-3, 2], but got -4)"),
+        (lambda: ones(2, 3).transpose(0, 2), IndexError,
+         "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+        (lambda: dc.tensor(1.0).sum(1), IndexError,
+         "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+        (lambda: ones(2, 3).max(dim=4), IndexError,
+         "Dimension out of range (expected to be in range of [-2, 1], but got 4)"),
+        (lambda: (ones(2) * 2).backward(dc.tensor([[1.0, 2.0]])), RuntimeError,
+         "Mismatch in shape: grad_output[0] has a shape of torch.Size([1, 2]) and output[0] has "
+         "a shape of torch.Size([2])."),
+        (lambda: autograd.functional.vjp(lambda x: x * 2, ones(2, 3), dc.tensor([1.0])), RuntimeError,
+         "v has invalid size: should be torch.Size([2, 3]) but got torch.Size([1])."),
+        (lambda: setattr(ones(2), "grad", dc.tensor([1.0, 2.0, 3.0])), RuntimeError,
+         "attempting to assign a gradient of size '[3]' to a tensor of size '[2]'. Please ensure "
+         "that the gradient and the tensor are the same size"),
+    ],
+)
+def test_shape_errors_read_like_pytorchs(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
