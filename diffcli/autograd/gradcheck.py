@@ -140,12 +140,16 @@ def _directional_difference(fn: Callable, args: tuple, index: int, u: np.ndarray
     step = eps * u.reshape(np.shape(original))
     try:
         x.data = original + step
-        plus = [o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, args) if o.requires_grad]
+        plus = _differentiable_values(fn, args)
         x.data = original - step
-        minus = [o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, args) if o.requires_grad]
+        minus = _differentiable_values(fn, args)
     finally:
         x.data = original
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
+
+
+def _differentiable_values(fn: Callable, args: tuple) -> list[np.ndarray]:
+    return [o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, args) if o.requires_grad]
 
 
 def _slow_mode_detail(fn: Callable, args: tuple, index: int, output: int, eps: float,
@@ -153,11 +157,12 @@ def _slow_mode_detail(fn: Callable, args: tuple, index: int, output: int, eps: f
     """The full Jacobians behind a fast-mode failure, as PyTorch adds to its message."""
     numerical = numerical_jacobian(fn, args, index, eps)[output]
     analytical = analytical_jacobian(fn, args, index)[output]
+    largest = np.max(np.abs(numerical - analytical))
     detail = (
         "\nThe above quantities relating the numerical and analytical jacobians are computed "
         "in fast mode. Below, we recompute numerical and analytical jacobians in slow mode:\n\n"
         f"Numerical:\n {numerical}\nAnalytical:\n{analytical}\n\n"
-        f"The max per-element difference (slow mode) is: {np.max(np.abs(numerical - analytical))}.\n"
+        f"The max per-element difference (slow mode) is: {largest}.\n"
     )
     if np.allclose(analytical, numerical, rtol=rtol, atol=atol, equal_nan=True):
         detail += ("Fast gradcheck failed but element-wise differences are small: the check "

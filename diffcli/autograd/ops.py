@@ -454,7 +454,8 @@ def _dim(dim: int, ndim: int) -> int:
     top = builtins.max(ndim, 1)
     if not -top <= dim < top:
         raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-top}, {top - 1}], but got {dim})"
+            f"Dimension out of range (expected to be in range of [{-top}, {top - 1}], "
+            f"but got {dim})"
         )
     return dim % top
 
@@ -977,7 +978,9 @@ def _matmul_error(a: tuple[int, ...], b: tuple[int, ...]) -> RuntimeError:
         )
     rows = math.prod(a[:-1])
     if len(b) == 1:
-        return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})")
+        return RuntimeError(
+            f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})"
+        )
     if len(b) == 2:
         return RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {b[0]}x{b[1]})"

@@ -47,7 +47,7 @@ def _array(data: Any, dtype: Any) -> np.ndarray:
 
 
 def _scalars_for_tensors(data: list | tuple) -> list:
-    """Nested lists with each one-element Tensor replaced by its number, as torch.tensor reads them."""
+    """Nested lists with each one-element Tensor replaced by its number, as torch.tensor does."""
     return [
         _scalars_for_tensors(item) if isinstance(item, (list, tuple))
         else _scalar_of(item) if isinstance(item, Tensor)

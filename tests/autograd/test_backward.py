@@ -1,4 +1,4 @@
-"""SPEC §1 "Backward and grad": arguments, errors and their PyTorch wording."""
+"""backward() and autograd.grad(): arguments, errors and their PyTorch wording."""
 
 import re
 

@@ -294,7 +294,8 @@ def test_backward_may_return_extra_trailing_none_gradients():
 
 
 def test_backward_returning_an_extra_gradient_that_is_not_none_raises():
-    with pytest.raises(RuntimeError, match=re.escape("incorrect number of gradients (expected 1, got 2)")):
+    message = "incorrect number of gradients (expected 1, got 2)"
+    with pytest.raises(RuntimeError, match=re.escape(message)):
         _doubling(lambda g: (g,)).apply(leaf([1.0])).sum().backward()
 
 
@@ -323,13 +324,15 @@ def test_materialized_zeros_without_create_graph_are_constants():
 )
 def test_backward_with_empty_inputs_raises(call):
     z = (leaf([1.0]) * 2).sum()
-    with pytest.raises(RuntimeError, match=re.escape("`inputs` argument to `backward()` cannot be empty.")):
+    message = "`inputs` argument to `backward()` cannot be empty."
+    with pytest.raises(RuntimeError, match=re.escape(message)):
         call(z)
 
 
 def test_grad_with_empty_inputs_raises():
     z = (leaf([1.0]) * 2).sum()
-    with pytest.raises(RuntimeError, match=re.escape("`inputs` argument to `grad()` cannot be empty.")):
+    message = "`inputs` argument to `grad()` cannot be empty."
+    with pytest.raises(RuntimeError, match=re.escape(message)):
         autograd.grad(z, [])
 
 
@@ -360,7 +363,8 @@ def test_tensor_of_a_list_holding_one_element_tensors(make, expected):
 
 
 def test_tensor_of_a_list_holding_a_tensor_of_several_elements_raises():
-    with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+    message = "only one element tensors can be converted to Python scalars"
+    with pytest.raises(ValueError, match=message):
         dc.tensor([dc.tensor([2.0, 3.0])])
 
 
@@ -461,7 +465,8 @@ def test_anomaly_mode_warns_with_the_forward_traceback_of_a_failing_custom_backw
         out = Broken.apply(leaf([1.0])).sum()  # forward of the failing node
         with pytest.raises(RuntimeError, match="Some error in backward"):
             out.backward()
-    detected = [str(w.message) for w in record if "Error detected in BrokenBackward" in str(w.message)]
+    messages = [str(w.message) for w in record]
+    detected = [m for m in messages if "Error detected in BrokenBackward" in m]
     assert len(detected) == 1 and "# forward of the failing node" in detected[0]
 
 
@@ -478,7 +483,10 @@ def test_set_detect_anomaly_called_as_a_function_turns_the_mode_on():
     autograd.set_detect_anomaly(True)
     try:
         y = dc.sqrt(leaf([0.0])) * 0
-        with pytest.warns(UserWarning, match="Error detected"), pytest.raises(RuntimeError, match="returned nan values"):
+        with (
+            pytest.warns(UserWarning, match="Error detected"),
+            pytest.raises(RuntimeError, match="returned nan values"),
+        ):
             (y / y).sum().backward()
     finally:
         autograd.set_detect_anomaly(False)
@@ -487,7 +495,10 @@ def test_set_detect_anomaly_called_as_a_function_turns_the_mode_on():
 
 
 def test_detect_anomaly_without_check_nan_records_tracebacks_but_lets_nan_pass():
-    with pytest.warns(UserWarning, match="Anomaly Detection"), autograd.detect_anomaly(check_nan=False):
+    with (
+        pytest.warns(UserWarning, match="Anomaly Detection"),
+        autograd.detect_anomaly(check_nan=False),
+    ):
         x = leaf([0.0])
         y = dc.sqrt(x) * 0
         (y / y).sum().backward()
@@ -559,7 +570,8 @@ def test_gradcheck_fast_mode_passes_a_right_gradient(rng):
 def test_gradcheck_fast_mode_catches_a_wrong_gradient(rng):
     x = leaf(rng.standard_normal(5))
     assert autograd.gradcheck(_scaled(2.0), (x,), fast_mode=True)
-    with pytest.raises(autograd.GradcheckError, match="Jacobian mismatch for output 0 with respect to input 0"):
+    message = "Jacobian mismatch for output 0 with respect to input 0"
+    with pytest.raises(autograd.GradcheckError, match=message):
         autograd.gradcheck(_scaled(2.1), (x,), fast_mode=True)
     assert autograd.gradcheck(_scaled(2.1), (x,), fast_mode=True, raise_exception=False) is False
 
@@ -605,7 +617,8 @@ def test_gradcheck_catches_a_backward_that_cannot_take_an_undefined_gradient():
             return g * 2
 
     x = leaf([1.0, 2.0])
-    with pytest.raises(autograd.GradcheckError, match="Expected backward function to handle undefined output grads"):
+    message = "Expected backward function to handle undefined output grads"
+    with pytest.raises(autograd.GradcheckError, match=message):
         autograd.gradcheck(NoneUnaware.apply, (x,))
     assert autograd.gradcheck(NoneUnaware.apply, (x,), check_undefined_grad=False)
 
@@ -622,7 +635,8 @@ def test_gradcheck_catches_a_backward_that_makes_a_gradient_from_a_zero_one():
             return (g * 2 + (g.data == 0)).expand(2)
 
     x = leaf([1.0, 2.0])
-    with pytest.raises(autograd.GradcheckError, match="Expected all input grads to be undefined or zero"):
+    message = "Expected all input grads to be undefined or zero"
+    with pytest.raises(autograd.GradcheckError, match=message):
         autograd.gradcheck(Leaky.apply, (x,))
 
 
@@ -663,11 +677,14 @@ def ones(*shape):
     ("call", "error", "message"),
     [
         (lambda: ones(2, 3) + ones(4), RuntimeError,
-         "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"),
+         "The size of tensor a (3) must match the size of tensor b (4) at non-singleton "
+         "dimension 1"),
         (lambda: ones(5, 3) * ones(2, 1, 4), RuntimeError,
-         "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 2"),
+         "The size of tensor a (3) must match the size of tensor b (4) at non-singleton "
+         "dimension 2"),
         (lambda: dc.where(dc.tensor([True, False]), ones(2, 3), ones(4)), RuntimeError,
-         "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1"),
+         "The size of tensor a (2) must match the size of tensor b (3) at non-singleton "
+         "dimension 1"),
         (lambda: ones(2, 3) @ ones(4, 5), RuntimeError,
          "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"),
         (lambda: ones(4) @ ones(2, 3), RuntimeError,
@@ -677,8 +694,10 @@ def ones(*shape):
         (lambda: dc.dot(ones(4), ones(3)), RuntimeError,
          "inconsistent tensor size, expected tensor [4] and src [3] to have the same number of "
          "elements, but got 4 and 3 elements respectively"),
-        (lambda: ones(2, 3).reshape(-1, 4), RuntimeError, "shape '[-1, 4]' is invalid for input of size 6"),
-        (lambda: ones(2, 3).view(4, 2), RuntimeError, "shape '[4, 2]' is invalid for input of size 6"),
+        (lambda: ones(2, 3).reshape(-1, 4), RuntimeError,
+         "shape '[-1, 4]' is invalid for input of size 6"),
+        (lambda: ones(2, 3).view(4, 2), RuntimeError,
+         "shape '[4, 2]' is invalid for input of size 6"),
         (lambda: ones(2, 3).expand(4, 3), RuntimeError,
          "The expanded size of the tensor (4) must match the existing size (2) at non-singleton "
          "dimension 0.  Target sizes: [4, 3].  Tensor sizes: [2, 3]"),
@@ -686,9 +705,11 @@ def ones(*shape):
          "Sizes of tensors must match except in dimension 0. Expected size 3 but got size 5 for "
          "tensor number 1 in the list."),
         (lambda: dc.stack([ones(2, 3), ones(2, 4)]), RuntimeError,
-         "stack expects each tensor to be equal size, but got [2, 3] at entry 0 and [2, 4] at entry 1"),
+         "stack expects each tensor to be equal size, but got [2, 3] at entry 0 and [2, 4] at "
+         "entry 1"),
         (lambda: ones(2, 3)[5], IndexError, "index 5 is out of bounds for dimension 0 with size 2"),
-        (lambda: ones(2, 3)[0, 7], IndexError, "index 7 is out of bounds for dimension 1 with size 3"),
+        (lambda: ones(2, 3)[0, 7], IndexError,
+         "index 7 is out of bounds for dimension 1 with size 3"),
         (lambda: ones(2, 3).sum(3), IndexError,
          "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
         (lambda: ones(2, 3).unsqueeze(-4), IndexError,
@@ -702,7 +723,8 @@ def ones(*shape):
         (lambda: (ones(2) * 2).backward(dc.tensor([[1.0, 2.0]])), RuntimeError,
          "Mismatch in shape: grad_output[0] has a shape of torch.Size([1, 2]) and output[0] has "
          "a shape of torch.Size([2])."),
-        (lambda: autograd.functional.vjp(lambda x: x * 2, ones(2, 3), dc.tensor([1.0])), RuntimeError,
+        (lambda: autograd.functional.vjp(lambda x: x * 2, ones(2, 3), dc.tensor([1.0])),
+         RuntimeError,
          "v has invalid size: should be torch.Size([2, 3]) but got torch.Size([1])."),
         (lambda: setattr(ones(2), "grad", dc.tensor([1.0, 2.0, 3.0])), RuntimeError,
          "attempting to assign a gradient of size '[3]' to a tensor of size '[2]'. Please ensure "
