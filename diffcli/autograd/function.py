@@ -196,7 +196,9 @@ class BackwardNode(Node):
         """Keep each operand of a binary op only for a gradient that uses it, as PyTorch does:
         ``a`` for b's gradient, ``b`` for a's (and for its own when ``b_for_both``)."""
         need_a, need_b = self.needs_input_grad
-        self._save_values(a if need_b else None, b if need_a or b_for_both else None)
+        values = (a if need_b else None, b if need_a or b_for_both else None)
+        self._saved = values  # _save_values, written out for the inner loop
+        self._saved_versions = _versions_of(values)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
