@@ -143,8 +143,10 @@ class _SavedOutput:
 
     def __init__(self, out: Tensor, nr: int) -> None:
         self.nr, self.data = nr, out.data
-        self.counter = shared_version_counter(out)
-        self.version = self.counter[0]
+        counter = out._version_counter
+        if counter is None:  # shared_version_counter, written out: a fresh output has none
+            counter = out._version_counter = [0]
+        self.counter, self.version = counter, counter[0]
 
 
 # Most saved values were never modified in place: they share one tuple of zeros.
