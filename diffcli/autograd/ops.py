@@ -1017,8 +1017,14 @@ def outer(a: Operand, b: Operand) -> Tensor:
 
 # -- in place -------------------------------------------------------------------------
 def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Tensor]) -> Tensor:
-    """Apply ``op`` in place, as PyTorch does: write the values (aliases see them), bump the
-    shared version counter, and rebase the history if recording."""
+    """Apply ``op`` in place, as PyTorch does: bump the version counter (shared with aliases)
+    and, if recording, rebase the history.
+
+    Unrecorded, the values are written where they are, so aliases (detached tensors, numpy
+    views) see them. Recorded, the tensor takes the new values as a fresh array: PyTorch
+    would also rewrite the history of views of it, which this engine does not track, so
+    writing through would leave their graphs describing old values.
+    """
     recording = state.grad_enabled and (
         self._requires_grad or (type(other) is Tensor and other._requires_grad)
     )
@@ -1040,10 +1046,13 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
             f"output with shape {list(self.shape)} doesn't match the broadcast shape "
             f"{list(result.shape)}"
         )
+    aliased = self._version_counter is not None
     node = result.grad_fn
-    if node is not None and type(data) is np.ndarray and _saves(node, previous):
-        previous.data = data.copy()  # the old values outlive the write below
-    if type(data) is np.ndarray:
+    if recording:
+        if aliased and _saves(node, previous):
+            previous.data = data.copy()  # an alias may still write to the old values
+        self.data = result.data
+    elif type(data) is np.ndarray:
         data[...] = result.data
     else:
         self.data = np.asarray(result.data)
