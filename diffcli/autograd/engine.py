@@ -12,17 +12,20 @@ with all its incoming gradients summed in one buffer.
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from collections.abc import Iterator, Sequence
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import grad_mode
 from .function import AccumulateGrad, Node, _accumulated, accumulator_of
 from .grad_mode import state
 from .ops import sum_to
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, size_text
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -53,8 +56,8 @@ def _seed_gradients(outputs: tuple[Tensor, ...], grads: tuple) -> list[tuple[Nod
             grad = _make(np.asarray(grad, dtype=np.float64))
         if grad.shape != out.shape:
             raise RuntimeError(
-                f"Mismatch in shape: grad_output[{i}] has a shape of {list(grad.shape)} and "
-                f"output[{i}] has a shape of {list(out.shape)}."
+                f"Mismatch in shape: grad_output[{i}] has a shape of {size_text(grad.shape)} and "
+                f"output[{i}] has a shape of {size_text(out.shape)}."
             )
         node, nr = (out.grad_fn, out._output_nr) if out.grad_fn else (accumulator_of(out), 0)
         roots.append((node, nr, grad))
@@ -137,7 +140,17 @@ def _fit_to_input(node: Node, index: int, grad: Any, child: Node, nr: int) -> Te
     return sum_to(grad, expected)
 
 
-def _check_anomaly(node: Node, grads: tuple) -> None:
+def _gradient_per_input(node: Node, results: tuple, inputs: int) -> tuple:
+    """``results`` cut to one per input: PyTorch accepts extra trailing Nones, nothing else."""
+    if len(results) > inputs and all(g is None for g in results[inputs:]):
+        return results[:inputs]
+    raise RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients "
+        f"(expected {inputs}, got {len(results)})"
+    )
+
+
+def _check_nan(node: Node, grads: tuple) -> None:
     for i, g in enumerate(grads):
         if isinstance(g, Tensor) and np.isnan(g.data).any():
             source = node._metadata.get("source") if node._metadata else None
@@ -155,6 +168,10 @@ def _run(
     create_graph: bool,
 ) -> dict[tuple[Node, int], Tensor]:
     """Execute one backward pass; return the gradients captured at ``targets``."""
+    if state.backward_depth and _frames_in_use() > sys.getrecursionlimit() // 4:
+        # A backward called from a backward, deep in the stack: PyTorch goes on in another
+        # thread past a depth; so do we, so that reentrant depth is bounded by threads only.
+        return _on_fresh_stack(_run, roots, targets, accumulate, retain_graph, create_graph)
     root_nodes = [node for node, _, _ in roots]
     deps = _count_dependencies(root_nodes)
     runs: set[Node] | None = None
@@ -169,12 +186,15 @@ def _run(
     captured: dict[tuple[Node, int], Tensor] = {}
     ready = [node for node in dict.fromkeys(root_nodes) if deps.get(node) == 0]
     anomaly = state.anomaly_enabled
+    check_nan = anomaly and state.anomaly_check_nan
+    node = None
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
     # A pass makes no reference cycles, only garbage that reference counting frees; the
     # cyclic collector would re-scan the whole live graph over and over for nothing.
     collecting = gc.isenabled()
     gc.disable()
+    state.backward_depth += 1
     try:
         while ready:
             node = ready.pop()
@@ -195,14 +215,19 @@ def _run(
             edges = node._edges
             results = None
             if grads is not None:
-                results = node._apply_backward(grads)
+                # The node's backward, called from here: one frame fewer per reentrant level.
+                if node._materialize_grads:
+                    shapes = node._output_shapes
+                    for nr, g in enumerate(grads):
+                        if g is None and shapes[nr] is not None:
+                            grads[nr] = _make(np.zeros(shapes[nr]))
+                results = node._function.backward(node, *grads)
+                if results.__class__ is not tuple:
+                    results = (results,)
                 if 2 * len(results) != len(edges):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(edges) // 2}, got {len(results)})"
-                    )
-                if anomaly:
-                    _check_anomaly(node, results)
+                    results = _gradient_per_input(node, results, len(edges) // 2)
+                if check_nan:
+                    _check_nan(node, results)
                 if not retain_graph:
                     node._release()
             for index, child in enumerate(edges[::2]):
@@ -224,14 +249,66 @@ def _run(
                         buffer[nr] = grad
                     else:
                         buffer[nr] = buffer[nr] + grad
+                elif child not in buffers:
+                    # An undefined gradient: the child still runs (its Function may
+                    # materialize zeros), as in PyTorch.
+                    buffers[child] = [None] * len(child._output_shapes)
                 if remaining == 1:
                     ready.append(child)
                 deps[child] = remaining - 1
+    except Exception:
+        if anomaly and node is not None:
+            _warn_forward_traceback(node)
+        raise
     finally:
+        state.backward_depth -= 1
         state.grad_enabled = previous_mode
         if collecting:
             gc.enable()
     return captured
+
+
+def _warn_forward_traceback(node: Node) -> None:
+    """Anomaly mode: say where the forward of a node whose backward failed was called."""
+    frames = node._metadata.get("traceback_") if node._metadata else None
+    if frames is None:
+        return
+    import traceback
+
+    warnings.warn(
+        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+        + "".join(traceback.format_list(frames)),
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _frames_in_use() -> int:
+    frame, count = sys._getframe(), 0
+    while frame is not None:
+        count, frame = count + 1, frame.f_back
+    return count
+
+
+def _on_fresh_stack(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` run on a new thread, in this thread's modes; this thread waits for it."""
+    modes = grad_mode.snapshot()
+    outcome: list = []
+
+    def work() -> None:
+        grad_mode.adopt(modes)
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as error:  # handed to the waiting thread, which raises it
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=work, name="diffcli-reentrant-backward")
+    worker.start()
+    worker.join()
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return value
 
 
 def _add_to_buffer(buffers: dict[Node, list], node: Node, nr: int, grad: Tensor) -> None:
@@ -255,6 +332,14 @@ def _input_key(t: Tensor) -> tuple[Node, int]:
     return (accumulator_of(t), 0)
 
 
+REFERENCE_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter "
+    "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
+    "creating the graph to avoid this. If you have to use this function, make sure to reset the "
+    ".grad fields of your parameters to None after use to break the cycle and avoid the leak."
+)
+
+
 def backward(
     tensors: Tensor | Sequence[Tensor],
     grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
@@ -267,10 +352,14 @@ def backward(
     roots = _seed_gradients(outputs, _as_tuple(grad_tensors))
     if retain_graph is None:
         retain_graph = create_graph
-    wanted = _as_tuple(inputs)
-    if not wanted:
+    if create_graph:
+        warnings.warn(REFERENCE_CYCLE, UserWarning, stacklevel=2)
+    if inputs is None:
         _run(roots, None, True, retain_graph, create_graph)
         return
+    wanted = _as_tuple(inputs)
+    if not wanted:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     for t in wanted:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -308,6 +397,8 @@ def grad(
     if allow_unused is None:
         allow_unused = materialize_grads
     wanted = _as_tuple(inputs)
+    if not wanted:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in wanted:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -321,7 +412,8 @@ def grad(
         g = captured.get(key)
         if g is None:
             if materialize_grads:
-                g = _make(np.zeros_like(t.data, dtype=np.float64))
+                # Under create_graph, a zero that can be differentiated again (to None).
+                g = _make(np.zeros_like(t.data, dtype=np.float64), create_graph)
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {index} appears to not have been used "
@@ -331,8 +423,26 @@ def grad(
     return tuple(result)
 
 
+class set_detect_anomaly:
+    """Anomaly mode on or off, at once (as a call) or for a ``with`` block, as in PyTorch.
+
+    On, operations record where they were made, a backward step that fails warns with
+    that forward traceback, and (with ``check_nan``) one that produces NaN raises.
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self._previous = (state.anomaly_enabled, state.anomaly_check_nan)
+        state.anomaly_enabled, state.anomaly_check_nan = bool(mode), bool(check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        state.anomaly_enabled, state.anomaly_check_nan = self._previous
+
+
 class detect_anomaly:
-    """Within this context, a backward step that produces NaN raises, naming the operation.
+    """Anomaly mode for a ``with`` block (see ``set_detect_anomaly``); warns that it slows things.
 
     >>> with detect_anomaly():
     ...     y.backward()      # RuntimeError: Function 'DivBackward' returned nan values ...
@@ -340,20 +450,15 @@ class detect_anomaly:
 
     def __init__(self, check_nan: bool = True) -> None:
         self._check_nan = check_nan
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should "
+            "only be enabled for debugging.",
+            UserWarning,
+            stacklevel=2,
+        )
 
     def __enter__(self) -> None:
-        self._previous = state.anomaly_enabled
-        state.anomaly_enabled = self._check_nan
+        self._mode = set_detect_anomaly(True, self._check_nan)
 
     def __exit__(self, *exc: object) -> None:
-        state.anomaly_enabled = self._previous
-
-
-@contextlib.contextmanager
-def set_detect_anomaly(mode: bool) -> Iterator[None]:
-    previous = state.anomaly_enabled
-    state.anomaly_enabled = mode
-    try:
-        yield
-    finally:
-        state.anomaly_enabled = previous
+        self._mode.__exit__()

@@ -8,6 +8,7 @@ graph node (``output.grad_fn``), as in PyTorch.
 from __future__ import annotations
 
 import functools
+import os
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import state
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, shared_version_counter
 
 SECOND_BACKWARD_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -134,23 +135,30 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
 class _SavedOutput:
     """A forward output kept for backward without a reference cycle (output -> node -> output).
 
-    Holding no reference to the output tensor, it learns of in-place changes to it from
-    the in-place operation itself (``BackwardNode._note_in_place``).
+    Holding no reference to the output tensor, it holds its version counter, which the
+    output and its aliases bump on every in-place change.
     """
 
-    __slots__ = ("nr", "data", "version", "current")
+    __slots__ = ("nr", "data", "version", "counter")
 
     def __init__(self, out: Tensor, nr: int) -> None:
         self.nr, self.data = nr, out.data
-        self.version = self.current = out._version
+        counter = out._version_counter
+        if counter is None:  # shared_version_counter, written out: a fresh output has none
+            counter = out._version_counter = [0]
+        self.counter, self.version = counter, counter[0]
 
 
 # Most saved values were never modified in place: they share one tuple of zeros.
 _ZERO_VERSIONS = {n: (0,) * n for n in range(8)}
+# Stands in for the counter of a tensor that has none yet (one that is at version 0).
+_UNCOUNTED = (0,)
 
 
 def _versions_of(values: tuple) -> tuple[int, ...]:
-    versions = tuple([v._version if type(v) is Tensor else 0 for v in values])
+    versions = tuple(
+        [(v._version_counter or _UNCOUNTED)[0] if type(v) is Tensor else 0 for v in values]
+    )
     return _ZERO_VERSIONS.get(len(versions), versions) if not any(versions) else versions
 
 
@@ -186,6 +194,14 @@ class BackwardNode(Node):
         self._saved = values
         self._saved_versions = _versions_of(values)
 
+    def _save_operands(self, a: Any, b: Any, b_for_both: bool) -> None:
+        """Keep each operand of a binary op only for a gradient that uses it, as PyTorch does:
+        ``a`` for b's gradient, ``b`` for a's (and for its own when ``b_for_both``)."""
+        need_a, need_b = self.needs_input_grad
+        values = (a if need_b else None, b if need_a or b_for_both else None)
+        self._saved = values  # _save_values, written out for the inner loop
+        self._saved_versions = _versions_of(values)
+
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         if self._freed:
@@ -196,7 +212,7 @@ class BackwardNode(Node):
         unpacked = []
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
-                if t._version != version:
+                if (t._version_counter or _UNCOUNTED)[0] != version:
                     self._raise_modified(t, version)
             elif type(t) is _SavedOutput:
                 t = self._unpack_output(t)
@@ -212,26 +228,20 @@ class BackwardNode(Node):
     def set_materialize_grads(self, value: bool) -> None:
         self._materialize_grads = bool(value)
 
-    def _store_saved_outputs(self, outputs: tuple[Tensor, ...]) -> None:
+    def _store_saved_outputs(self, outputs: tuple) -> None:
         saved = self._saved
         for nr, out in enumerate(outputs):
             for i, t in enumerate(saved):
-                if t is out:
+                if t is out and type(out) is Tensor:
                     saved = (*saved[:i], _SavedOutput(out, nr), *saved[i + 1 :])
         self._saved = saved
 
     def _unpack_output(self, saved: _SavedOutput) -> Tensor:
         out = _make(saved.data, True, self, saved.nr)
-        if saved.current != saved.version:
-            out._version = saved.current
+        out._version_counter = saved.counter
+        if saved.counter[0] != saved.version:
             self._raise_modified(out, saved.version)
         return out
-
-    def _note_in_place(self, nr: int, version: int) -> None:
-        """Output ``nr`` of this node was just changed in place and is now at ``version``."""
-        for item in self._saved or ():
-            if type(item) is _SavedOutput and item.nr == nr:
-                item.current = version
 
     def _raise_modified(self, t: Tensor, version: int) -> None:
         where = f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn else "a leaf"
@@ -247,15 +257,6 @@ class BackwardNode(Node):
         if self._saved is not None:
             self._saved = None
             self._freed = True
-
-    # -- the engine's entry point ------------------------------------------------------
-    def _apply_backward(self, grads: list) -> tuple:
-        if self._materialize_grads:
-            for nr, g in enumerate(grads):
-                if g is None:
-                    grads[nr] = _make(np.zeros(self._output_shapes[nr]))
-        result = self._function.backward(self, *grads)
-        return result if type(result) is tuple else (result,)
 
 
 class Function:
@@ -325,6 +326,8 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx = cls._node_class()
     ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
     ctx._saved = None
+    if state.anomaly_enabled:
+        ctx.metadata["traceback_"] = _forward_traceback()
     state.grad_enabled = False
     try:
         raw = cls.forward(ctx, *args)
@@ -341,6 +344,8 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     ctx._edges = tuple(edges)
     if type(raw) is not tuple:
         out = _as_output(raw, args)
+        if type(out) is not Tensor:
+            return out
         shape = out.data.shape
         shapes = _SINGLE_SHAPES.get(shape)
         if shapes is None:
@@ -356,10 +361,13 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
                     break
         return out
     outputs = tuple([_as_output(o, args) for o in raw])
-    ctx._output_shapes = tuple([o.data.shape for o in outputs])
+    # A non-tensor output has no shape: its gradient is always None, as in PyTorch.
+    ctx._output_shapes = tuple([o.data.shape if type(o) is Tensor else None for o in outputs])
     non_differentiable = ctx._non_differentiable
     for nr, out in enumerate(outputs):
-        if non_differentiable and any(out is t for t in non_differentiable):
+        if type(out) is not Tensor or (
+            non_differentiable and any(out is t for t in non_differentiable)
+        ):
             continue
         out._requires_grad = True
         out.grad_fn = ctx
@@ -367,6 +375,19 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
     if ctx._saved is not None:
         ctx._store_saved_outputs(outputs)
     return outputs
+
+
+_ENGINE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+def _forward_traceback() -> list:
+    """The caller's stack outside the engine, kept for anomaly mode's warnings."""
+    import traceback
+
+    return [
+        frame for frame in traceback.extract_stack()
+        if os.path.dirname(os.path.abspath(frame.filename)) != _ENGINE_DIRECTORY
+    ]
 
 
 class _Unrecorded:
@@ -381,13 +402,17 @@ class _Unrecorded:
     def _save_values(self, *values: Any) -> None:
         pass
 
+    def _save_operands(self, a: Any, b: Any, b_for_both: bool) -> None:
+        pass
+
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         return tuple([type(a) is Tensor and a._requires_grad for a in self._inputs])
 
 
-def _as_output(value: Any, inputs: tuple) -> Tensor:
-    """A fresh tensor for one forward result; an input returned as is gets a new wrapper."""
+def _as_output(value: Any, inputs: tuple) -> Any:
+    """A fresh tensor for one forward result (numpy values become tensors; other values,
+    such as ints, None or strings, are returned as they are, as in PyTorch)."""
     if type(value) is np.ndarray or type(value) is np.float64:
         # A 0-d result stays a numpy scalar: converting it back to an array costs more
         # than the arithmetic. In-place operations rebind such data instead of writing it.
@@ -396,10 +421,19 @@ def _as_output(value: Any, inputs: tuple) -> Tensor:
         if value.grad_fn is None and not value._requires_grad:
             for a in inputs:
                 if a is value:
-                    return _make(value.data)
+                    return _alias(value)
             return value
-        return _make(value.data)
-    return _make(np.asarray(value))
+        return _alias(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return _make(np.asarray(value))
+    return value
+
+
+def _alias(t: Tensor) -> Tensor:
+    """A new wrapper of ``t``'s values, counting versions with it."""
+    out = _make(t.data)
+    out._version_counter = shared_version_counter(t)
+    return out
 
 
 def once_differentiable(backward: Callable) -> Callable:
@@ -425,10 +459,11 @@ def once_differentiable(backward: Callable) -> Callable:
     return wrapper
 
 
-class _DifferentiatedTwice(BackwardNode):
+class _DifferentiatedTwice(Function):
     """Stands in the double-backward graph of a ``once_differentiable`` backward."""
 
-    def _apply_backward(self, grads: list) -> tuple:
+    @staticmethod
+    def backward(ctx: BackwardNode, *grads: Any) -> Any:
         raise RuntimeError(
             "trying to differentiate twice a function that was marked with @once_differentiable"
         )
@@ -436,7 +471,7 @@ class _DifferentiatedTwice(BackwardNode):
 
 def _poisoned(grad: Tensor, ctx: BackwardNode) -> Tensor:
     """``grad``'s value, depending (for the graph) on the inputs of ``ctx``'s forward."""
-    node = _DifferentiatedTwice()
+    node = _DifferentiatedTwice._node_class()
     node._saved = None
     node._edges = ctx._edges
     node._output_shapes = (grad.data.shape,)

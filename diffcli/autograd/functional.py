@@ -13,7 +13,7 @@ import numpy as np
 
 from .engine import grad
 from .grad_mode import enable_grad
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, size_text
 
 
 def _as_inputs(inputs: Any, create_graph: bool = False) -> tuple[tuple[Tensor, ...], bool]:
@@ -43,7 +43,8 @@ def _vectors(v: Any, like: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
     for vector, t in zip(vs, like):
         if vector.shape != t.shape:
             raise RuntimeError(
-                f"v has invalid size: should be {list(t.shape)} but got {list(vector.shape)}."
+                f"v has invalid size: should be {size_text(t.shape)} but got "
+                f"{size_text(vector.shape)}."
             )
     return vs
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -16,9 +17,21 @@ class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly_enabled = False
+        self.anomaly_check_nan = True
+        self.backward_depth = 0  # backward passes running in this thread, nested
 
 
 state = _ThreadState()
+
+
+def snapshot() -> dict[str, Any]:
+    """This thread's flags, for a thread that works on its behalf."""
+    return dict(vars(state))
+
+
+def adopt(flags: dict[str, Any]) -> None:
+    """Take on another thread's flags (from ``snapshot``)."""
+    vars(state).update(flags)
 
 
 def is_grad_enabled() -> bool:
@@ -40,6 +53,8 @@ class _GradModeContext:
 
     def __call__(self, fn: F) -> F:
         mode = self._mode
+        if inspect.isgeneratorfunction(fn):
+            return _generator_in_mode(fn, mode)  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -47,6 +62,35 @@ class _GradModeContext:
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _generator_in_mode(fn: Callable[..., Generator], mode: bool) -> Callable[..., Generator]:
+    """Wrap a generator function so that its body runs in ``mode`` at every resumption and the
+    caller's mode holds between them, as PyTorch does (coroutines are not wrapped, as there)."""
+
+    @functools.wraps(fn)
+    def generator(*args: Any, **kwargs: Any) -> Generator:
+        inner = fn(*args, **kwargs)
+        try:
+            with set_grad_enabled(mode):
+                response = inner.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with set_grad_enabled(mode):
+                        inner.close()
+                    raise
+                except BaseException as thrown:
+                    with set_grad_enabled(mode):
+                        response = inner.throw(thrown)
+                else:
+                    with set_grad_enabled(mode):
+                        response = inner.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 class _BareDecoratorContext(_GradModeContext):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from .function import BackwardNode, Function
 from .grad_mode import state
-from .tensor import Tensor, _make, tensor
+from .tensor import Tensor, _make, shared_version_counter, tensor
 
 # Overflow to inf and log of negatives give inf/nan as in PyTorch, without numpy's warnings.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
@@ -153,10 +154,32 @@ _round = _unary_api(UNARY_FUNCTIONS["round"], "round")
 
 
 # -- elementwise functions of two arguments -----------------------------------------
+def _broadcast_error(*operands: Operand) -> RuntimeError:
+    """PyTorch's words for operands whose shapes do not broadcast (numpy's name tuples)."""
+    shape: tuple[int, ...] = ()
+    for operand in operands:
+        other = np.shape(_data(operand))
+        ndim = builtins.max(len(shape), len(other))
+        padded_a = (1,) * (ndim - len(shape)) + tuple(shape)
+        padded_b = (1,) * (ndim - len(other)) + tuple(other)
+        for i in reversed(range(ndim)):
+            size_a, size_b = padded_a[i], padded_b[i]
+            if size_a != size_b and size_a != 1 and size_b != 1:
+                return RuntimeError(
+                    f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                    f"at non-singleton dimension {i}"
+                )
+        shape = tuple(builtins.max(a, b) for a, b in zip(padded_a, padded_b))
+    return RuntimeError(f"shapes {[list(np.shape(_data(o))) for o in operands]} do not broadcast")
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        return _data(a) + _data(b)
+        try:
+            return _data(a) + _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -166,7 +189,10 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        return _data(a) - _data(b)
+        try:
+            return _data(a) - _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -176,8 +202,11 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_values(a, b)
-        return _data(a) * _data(b)
+        ctx._save_operands(a, b, False)
+        try:
+            return _data(a) * _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -189,8 +218,11 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_values(a, b)
-        return _data(a) / _data(b)
+        ctx._save_operands(a, b, True)
+        try:
+            return _data(a) / _data(b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -200,7 +232,7 @@ class Div(Function):
 
 
 def _operands(ctx: Ctx) -> tuple:
-    """The two operands of a binary op, kept by ``ctx._save_values`` (constants included)."""
+    """The two operands of a binary op as kept (constants included; None where not kept)."""
     saved = ctx.saved_tensors
     return saved[0], saved[1]
 
@@ -220,7 +252,10 @@ def _power(base: Any, exponent: Any) -> Any:
 class Pow(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        out = _make(_power(_data(a), _data(b)))
+        try:
+            out = _make(_power(_data(a), _data(b)))
+        except ValueError:
+            raise _broadcast_error(a, b) from None
         ctx._save_values(a, b, out)
         return out
 
@@ -250,7 +285,10 @@ class Atan2(Function):
     @staticmethod
     def forward(ctx: Ctx, y: Operand, x: Operand) -> Any:
         ctx._save_values(y, x)
-        return np.arctan2(_data(y), _data(x))
+        try:
+            return np.arctan2(_data(y), _data(x))
+        except ValueError:
+            raise _broadcast_error(y, x) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -267,7 +305,10 @@ class Atan2(Function):
 class Hypot(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        out = _make(np.hypot(_data(a), _data(b)))
+        try:
+            out = _make(np.hypot(_data(a), _data(b)))
+        except ValueError:
+            raise _broadcast_error(a, b) from None
         ctx._save_values(a, b, out)
         return out
 
@@ -287,7 +328,10 @@ class _Extremum(Function):
     @classmethod
     def forward(cls, ctx: Ctx, a: Operand, b: Operand) -> Any:
         da, db = _data(a), _data(b)
-        wins_a = np.where(da == db, 0.5, cls.pick(da, db) == da)
+        try:
+            wins_a = np.where(da == db, 0.5, cls.pick(da, db) == da)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
         ctx._save_values(wins_a, 1.0 - wins_a)
         return cls.pick(da, db)
 
@@ -310,7 +354,10 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Ctx, condition: np.ndarray, a: Operand, b: Operand) -> Any:
         ctx._save_values(condition)
-        return np.where(condition, _data(a), _data(b))
+        try:
+            return np.where(condition, _data(a), _data(b))
+        except ValueError:
+            raise _broadcast_error(condition, a, b) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -324,10 +371,13 @@ class Clamp(Function):
     def forward(ctx: Ctx, x: Tensor, low: Any, high: Any) -> Any:
         data = x.data
         inside = np.ones(data.shape, dtype=bool)
-        if low is not None:
-            inside &= data >= low
-        if high is not None:
-            inside &= data <= high
+        try:
+            if low is not None:
+                inside &= data >= low
+            if high is not None:
+                inside &= data <= high
+        except ValueError:
+            raise _broadcast_error(x, *[b for b in (low, high) if b is not None]) from None
         ctx._save_values(inside)
         return np.clip(data, low, high)
 
@@ -336,40 +386,55 @@ class Clamp(Function):
         return g * ctx.saved_tensors[0], None, None
 
 
+def _operator(function: type[Function]) -> Callable[[Tensor, Operand], Tensor]:
+    """The method form (``self`` is a Tensor): the inner loop, so no conversion."""
+    apply = function.apply
+
+    def method(self: Tensor, other: Operand) -> Tensor:
+        return apply(self, other)
+
+    return method
+
+
+def _with_a_tensor(a: Operand, b: Operand) -> tuple[Operand, Operand]:
+    """``(a, b)`` with ``a`` made a Tensor when ``b`` is not one: an op needs one to record."""
+    return (a if type(b) is Tensor else _tensor(a)), b
+
+
 def add(a: Operand, b: Operand) -> Tensor:
-    return Add.apply(a, b)
+    return Add.apply(*_with_a_tensor(a, b))
 
 
 def sub(a: Operand, b: Operand) -> Tensor:
-    return Sub.apply(a, b)
+    return Sub.apply(*_with_a_tensor(a, b))
 
 
 def mul(a: Operand, b: Operand) -> Tensor:
-    return Mul.apply(a, b)
+    return Mul.apply(*_with_a_tensor(a, b))
 
 
 def div(a: Operand, b: Operand) -> Tensor:
-    return Div.apply(a, b)
+    return Div.apply(*_with_a_tensor(a, b))
 
 
 def pow(a: Operand, b: Operand) -> Tensor:
-    return Pow.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Pow.apply(*_with_a_tensor(a, b))
 
 
 def atan2(y: Operand, x: Operand) -> Tensor:
-    return Atan2.apply(_tensor(y) if type(x) is not Tensor else y, x)
+    return Atan2.apply(*_with_a_tensor(y, x))
 
 
 def hypot(a: Operand, b: Operand) -> Tensor:
-    return Hypot.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Hypot.apply(*_with_a_tensor(a, b))
 
 
 def maximum(a: Operand, b: Operand) -> Tensor:
-    return Maximum.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Maximum.apply(*_with_a_tensor(a, b))
 
 
 def minimum(a: Operand, b: Operand) -> Tensor:
-    return Minimum.apply(_tensor(a) if type(b) is not Tensor else a, b)
+    return Minimum.apply(*_with_a_tensor(a, b))
 
 
 def where(condition: Any, a: Operand, b: Operand) -> Tensor:
@@ -386,11 +451,25 @@ def clamp(x: Operand, min: Any = None, max: Any = None) -> Tensor:
 
 
 # -- reductions ---------------------------------------------------------------------
+def _dim(dim: int, ndim: int) -> int:
+    """``dim`` counted from the front, checked as PyTorch does (a 0-d tensor has dims -1 and 0)."""
+    top = builtins.max(ndim, 1)
+    if not -top <= dim < top:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-top}, {top - 1}], "
+            f"but got {dim})"
+        )
+    return dim % top
+
+
 def _axes(dim: Any, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(sorted(d % ndim if ndim else 0 for d in dims))
+    dims = [_dim(d, ndim) for d in ((dim,) if isinstance(dim, int) else dim)]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(dims)) if ndim else ()
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -539,7 +618,10 @@ def _extremum(x: Operand, dim: Any, keepdim: bool, largest: bool) -> Any:
         return (maximum if largest else minimum)(x, dim)
     if dim is None:
         return Amax.apply(_tensor(x), None, False, largest)
-    return ValuesIndices(*MaxDim.apply(_tensor(x), dim, keepdim, largest))
+    x = _tensor(x)
+    if x.ndim == 0:  # PyTorch treats a 0-d tensor as one element along dim 0 or -1
+        x, dim, keepdim = x.reshape(1), _dim(dim, 0), False
+    return ValuesIndices(*MaxDim.apply(x, dim, keepdim, largest))
 
 
 def max(x: Operand, dim: Any = None, keepdim: bool = False) -> Any:
@@ -562,6 +644,15 @@ def norm(x: Operand, p: float = 2, dim: Any = None, keepdim: bool = False) -> Te
 
 
 # -- shapes -------------------------------------------------------------------------
+def _view(x: Tensor, array: Any) -> Tensor:
+    """A result that may share x's values (a numpy view) shares its version counter too,
+    as PyTorch's views do: an in-place change through either is seen by x's saved uses."""
+    out = _make(array)
+    if np.may_share_memory(array, x.data):
+        out._version_counter = shared_version_counter(x)
+    return out
+
+
 class Clone(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor) -> Any:
@@ -581,7 +672,14 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
-        return x.data.reshape(shape)
+        try:
+            return _view(x, x.data.reshape(shape))
+        except ValueError:
+            if -1 not in shape or shape.count(-1) == 1:
+                raise RuntimeError(
+                    f"shape '{list(shape)}' is invalid for input of size {x.data.size}"
+                ) from None
+            raise RuntimeError("only one dimension can be inferred") from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -592,7 +690,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, axes: tuple[int, ...]) -> Any:
         ctx.inverse = tuple(np.argsort(axes))
-        return np.transpose(x.data, axes)
+        return _view(x, np.transpose(x.data, axes))
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -603,7 +701,7 @@ class Expand(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
-        return np.broadcast_to(x.data, shape)
+        return _view(x, np.broadcast_to(x.data, shape))
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -647,11 +745,26 @@ class Index(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
         ctx.shape, ctx.key = x.data.shape, key
-        return x.data[key]
+        try:
+            return _view(x, x.data[key])
+        except IndexError as error:
+            raise _index_error(error, x) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
         return IndexAdd.apply(g, ctx.key, ctx.shape), None
+
+
+def _index_error(error: IndexError, x: Tensor) -> IndexError:
+    """numpy's IndexError in PyTorch's words (dimension, not axis)."""
+    text = str(error)
+    if text.startswith("too many indices"):
+        if x.data.ndim == 0:
+            text = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        else:
+            text = f"too many indices for tensor of dimension {x.data.ndim}"
+    return IndexError(text.replace(" for axis ", " for dimension "))
 
 
 class IndexAdd(Function):
@@ -678,7 +791,9 @@ class Cat(Function):
                 raise RuntimeError(
                     f"zero-dimensional tensor (at position {index}) cannot be concatenated"
                 )
-        axis = dim % arrays[0].ndim
+        axis = _dim(dim, arrays[0].ndim)
+        for index, array in enumerate(arrays[1:], 1):
+            _check_concatenable(arrays[0], array, index, axis)
         ctx.axis, ctx.bounds = axis, np.cumsum([0] + [a.shape[axis] for a in arrays])
         return np.concatenate(arrays, axis=axis)
 
@@ -692,6 +807,19 @@ class Cat(Function):
         return (None, *grads)
 
 
+def _check_concatenable(first: np.ndarray, array: np.ndarray, index: int, axis: int) -> None:
+    if array.ndim != first.ndim:
+        raise RuntimeError(
+            f"Tensors must have same number of dimensions: got {first.ndim} and {array.ndim}"
+        )
+    for d, (expected, got) in enumerate(zip(first.shape, array.shape)):
+        if d != axis and expected != got:
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                f"{expected} but got size {got} for tensor number {index} in the list."
+            )
+
+
 def reshape(x: Operand, *shape: Any) -> Tensor:
     x = _tensor(x)
     if len(shape) == 1 and not isinstance(shape[0], int):
@@ -703,13 +831,24 @@ def permute(x: Operand, *axes: Any) -> Tensor:
     if len(axes) == 1 and not isinstance(axes[0], int):
         axes = tuple(axes[0])
     x = _tensor(x)
-    return Permute.apply(x, tuple(a % builtins.max(x.ndim, 1) for a in axes))
+    if len(axes) != x.ndim:
+        raise RuntimeError(
+            "permute(): number of dimensions in the tensor input does not match the length of "
+            f"the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to "
+            f"len(dims) = {len(axes)}"
+        )
+    axes = tuple(_dim(a, x.ndim) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(x, axes)
 
 
 def transpose(x: Operand, dim0: int, dim1: int) -> Tensor:
     x = _tensor(x)
+    dim0, dim1 = _dim(dim0, x.ndim), _dim(dim1, x.ndim)
     axes = list(range(x.ndim))
-    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    if axes:
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return Permute.apply(x, tuple(axes))
 
 
@@ -718,14 +857,14 @@ def squeeze(x: Operand, dim: int | None = None) -> Tensor:
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        d = dim % x.ndim if x.ndim else 0
+        d = _dim(dim, x.ndim)
         shape = tuple(n for i, n in enumerate(x.shape) if i != d or n != 1)
     return Reshape.apply(x, shape)
 
 
 def unsqueeze(x: Operand, dim: int) -> Tensor:
     x = _tensor(x)
-    d = dim % (x.ndim + 1)
+    d = _dim(dim, x.ndim + 1)
     return Reshape.apply(x, (*x.shape[:d], 1, *x.shape[d:]))
 
 
@@ -737,11 +876,42 @@ def expand(x: Operand, *sizes: Any) -> Tensor:
     x = _tensor(x)
     if len(sizes) == 1 and not isinstance(sizes[0], int):
         sizes = tuple(sizes[0])
-    lead = len(sizes) - x.ndim
-    shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+    shape = _expanded_shape(x.shape, tuple(sizes))
     if shape == x.shape:
         return x
     return Expand.apply(x, shape)
+
+
+def _expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """The target of ``expand(*sizes)`` (-1 keeps a size), checked with PyTorch's words."""
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"expand({list(shape)}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+            f"({len(shape)})"
+        )
+    target = []
+    for i, n in enumerate(sizes):
+        if i < lead:
+            if n == -1:
+                raise RuntimeError(
+                    "The expanded size of the tensor (-1) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
+            target.append(n)
+            continue
+        existing = shape[i - lead]
+        if n == -1:
+            n = existing
+        elif existing != 1 and n != existing:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({n}) must match the existing size ({existing}) "
+                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(shape)}"
+            )
+        target.append(n)
+    return tuple(target)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -749,6 +919,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = [_tensor(t) for t in tensors]
+    for index, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                f"entry 0 and {list(t.shape)} at entry {index}"
+            )
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
@@ -761,7 +938,10 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Tensor, b: Tensor) -> Any:
         ctx.save_for_backward(a, b)
-        return np.matmul(a.data, b.data)
+        try:
+            return np.matmul(a.data, b.data)
+        except ValueError:
+            raise _matmul_error(a.shape, b.shape) from None
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -786,6 +966,37 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+def _matmul_error(a: tuple[int, ...], b: tuple[int, ...]) -> RuntimeError:
+    """PyTorch's words for shapes that cannot be multiplied (it names the kernel it picked)."""
+    if not a or not b:
+        return RuntimeError(
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{len(a)}D and {len(b)}D"
+        )
+    if len(a) == 1 and len(b) == 1:
+        return RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the "
+            f"same number of elements, but got {a[0]} and {b[0]} elements respectively"
+        )
+    rows = math.prod(a[:-1])
+    if len(b) == 1:
+        return RuntimeError(
+            f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})"
+        )
+    if len(b) == 2:
+        return RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {b[0]}x{b[1]})"
+        )
+    try:
+        batch = math.prod(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        return _broadcast_error(np.empty(a[:-2]), np.empty(b[:-2]))
+    return RuntimeError(
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a[-1]}] "
+        f"but got: [{batch}, {b[-2]}]."
+    )
+
+
 def matmul(a: Operand, b: Operand) -> Tensor:
     return MatMul.apply(_tensor(a), _tensor(b))
 
@@ -799,12 +1010,23 @@ def dot(a: Operand, b: Operand) -> Tensor:
 
 
 def outer(a: Operand, b: Operand) -> Tensor:
-    return _tensor(a).reshape(-1, 1) * _tensor(b).reshape(1, -1)
+    a, b = _tensor(a), _tensor(b)
+    for name, t in (("self", a), ("vec2", b)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
 # -- in place -------------------------------------------------------------------------
 def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Tensor]) -> Tensor:
-    """Apply ``op`` in place, as PyTorch does: bump the version; rebase the history if recording."""
+    """Apply ``op`` in place, as PyTorch does: bump the version counter (shared with aliases)
+    and, if recording, rebase the history.
+
+    Unrecorded, the values are written where they are, so aliases (detached tensors, numpy
+    views) see them. Recorded, the tensor takes the new values as a fresh array: PyTorch
+    would also rewrite the history of views of it, which this engine does not track, so
+    writing through would leave their graphs describing old values.
+    """
     recording = state.grad_enabled and (
         self._requires_grad or (type(other) is Tensor and other._requires_grad)
     )
@@ -812,28 +1034,46 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
+    data = self.data
+    if type(data) is np.ndarray and not data.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
     # The old value lives on in a new wrapper that the op's node may save.
-    previous = _make(self.data, self._requires_grad, self.grad_fn, self._output_nr)
+    previous = _make(data, self._requires_grad, self.grad_fn, self._output_nr)
     result = op(previous, other)
     if result.shape != self.shape:
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape "
             f"{list(result.shape)}"
         )
-    self._version += 1
-    if self.grad_fn is not None:
-        self.grad_fn._note_in_place(self._output_nr, self._version)
+    aliased = self._version_counter is not None
+    node = result.grad_fn
+    if recording:
+        if aliased and _saves(node, previous):
+            previous.data = data.copy()  # an alias may still write to the old values
+        self.data = result.data
+    elif type(data) is np.ndarray:
+        data[...] = result.data
+    else:
+        self.data = np.asarray(result.data)
+    shared_version_counter(self)[0] += 1
     if not recording:
-        if type(self.data) is np.ndarray:
-            self.data[...] = result.data
-        else:
-            self.data = np.asarray(result.data)
         return self
-    self.data = result.data
+    if self._retains_grad:
+        self.grad_fn._retained.pop(self._output_nr)
     self._requires_grad = True
-    self.grad_fn = result.grad_fn
+    self.grad_fn = node
     self._output_nr = result._output_nr
+    if self._retains_grad:
+        # retain_grad follows the tensor to its new version, as in PyTorch.
+        node._retain(self._output_nr, weakref.ref(self))
     return self
+
+
+def _saves(node: BackwardNode, t: Tensor) -> bool:
+    return any(saved is t for saved in node._saved or ())
 
 
 def _tensor_zero_(self: Tensor) -> Tensor:
@@ -909,6 +1149,14 @@ def randn(*size: Any, requires_grad: bool = False) -> Tensor:
     return Tensor(_rng().standard_normal(_shape(size)), requires_grad=requires_grad)
 
 
+def rand_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    return rand(np.shape(_data(x)), requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    return randn(np.shape(_data(x)), requires_grad=requires_grad)
+
+
 # -- Tensor's operators and methods ---------------------------------------------------
 def _comparison(op: Callable) -> Callable[[Tensor, Operand], Tensor]:
     def compare(self: Tensor, other: Operand) -> Tensor:
@@ -928,15 +1176,15 @@ def _reflected(function: type[Function]) -> Callable[[Tensor, Operand], Tensor]:
 
 def _install_tensor_methods() -> None:
     methods: dict[str, Any] = {
-        "__add__": add,
-        "__radd__": add,
-        "__sub__": sub,
+        "__add__": _operator(Add),
+        "__radd__": _operator(Add),
+        "__sub__": _operator(Sub),
         "__rsub__": _reflected(Sub),
-        "__mul__": mul,
-        "__rmul__": mul,
-        "__truediv__": div,
+        "__mul__": _operator(Mul),
+        "__rmul__": _operator(Mul),
+        "__truediv__": _operator(Div),
         "__rtruediv__": _reflected(Div),
-        "__pow__": pow,
+        "__pow__": _operator(Pow),
         "__rpow__": lambda self, other: Pow.apply(_tensor(other), self),
         "__matmul__": matmul,
         "__rmatmul__": lambda self, other: matmul(other, self),

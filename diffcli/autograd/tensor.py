@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .grad_mode import state
+
 _FLOAT_KINDS = "fc"
 
 
@@ -21,14 +23,43 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Numbers and nested lists become float64 unless a dtype says otherwise."""
     if isinstance(data, Tensor):
         data = data.data
+    array = _array(data, dtype)
     if dtype is not None:
-        return np.array(data, dtype=dtype)
-    array = np.array(data)
+        return array
     if array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
         return array.astype(np.float64)
     if array.dtype.kind not in "fciub":
         raise TypeError(f"tensor data must be numbers, got {array.dtype}")
     return array
+
+
+def _array(data: Any, dtype: Any) -> np.ndarray:
+    if not isinstance(data, (list, tuple)):
+        return np.array(data, dtype=dtype)
+    try:
+        array = np.array(data)
+    except ValueError:  # ragged, perhaps only because a Tensor looks like a sequence
+        array = None
+    if array is None or array.dtype.kind == "O":
+        # Tensors inside the lists: read each as its number, as torch.tensor does.
+        array = np.array(_scalars_for_tensors(data))
+    return array if dtype is None else array.astype(dtype)
+
+
+def _scalars_for_tensors(data: list | tuple) -> list:
+    """Nested lists with each one-element Tensor replaced by its number, as torch.tensor does."""
+    return [
+        _scalars_for_tensors(item) if isinstance(item, (list, tuple))
+        else _scalar_of(item) if isinstance(item, Tensor)
+        else item
+        for item in data
+    ]
+
+
+def _scalar_of(t: Tensor) -> Any:
+    if t.data.size != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    return t.data.item()
 
 
 def _check_can_require_grad(array: np.ndarray) -> None:
@@ -63,7 +94,7 @@ class Tensor:
         "_requires_grad",
         "grad_fn",
         "_output_nr",
-        "_version",
+        "_version_counter",
         "_grad",
         "_hooks",
         "_accumulator",
@@ -81,7 +112,7 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._output_nr = 0
-        self._version = 0
+        self._version_counter = None
         self._grad = None
         self._hooks = None
         self._accumulator = None
@@ -115,6 +146,12 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's values have seen, aliases' included."""
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -155,8 +192,9 @@ class Tensor:
                 )
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: {list(value.shape)} "
-                    f"vs {list(self.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size"
                 )
         self._grad = value
 
@@ -208,8 +246,17 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's data, cut from the graph."""
-        return _make(self.data)
+        """A tensor sharing this one's data and version counter, cut from the graph.
+
+        An in-place change through either is seen by both, and by every backward that
+        saved one of them, as in PyTorch.
+        """
+        if type(self.data) is not np.ndarray:
+            # A numpy scalar cannot be written in place: share a 0-d array instead.
+            self.data = np.array(self.data)
+        alias = _make(self.data)
+        alias._version_counter = shared_version_counter(self)
+        return alias
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -225,7 +272,7 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
-        if self._requires_grad:
+        if self._requires_grad and state.grad_enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
@@ -275,7 +322,24 @@ def _formatter(data: Any) -> dict[str, Callable]:
     return {"float_kind": lambda v: f"{v:.4f}"}
 
 
+def size_text(shape: tuple[int, ...]) -> str:
+    """A shape as PyTorch's messages print a ``torch.Size``, so that errors read the same."""
+    return f"torch.Size({list(shape)})"
+
+
 _new = object.__new__
+
+
+def shared_version_counter(t: Tensor) -> list[int]:
+    """The one-element list that counts ``t``'s versions, made on first need.
+
+    Tensors that share values (a tensor, its detached aliases, numpy views of it) share
+    this list; until something needs it, a tensor has none and is at version 0.
+    """
+    counter = t._version_counter
+    if counter is None:
+        counter = t._version_counter = [0]
+    return counter
 
 
 def _make(
@@ -287,7 +351,7 @@ def _make(
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._output_nr = nr
-    t._version = 0
+    t._version_counter = None
     t._grad = None
     t._hooks = None
     t._accumulator = None

@@ -1,4 +1,4 @@
-"""SPEC §1 "Custom functions": the PyTorch Function pattern and its ctx features and errors."""
+"""Custom functions: the PyTorch Function pattern (forward/backward/apply), its ctx features and errors."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""SPEC §1 "Grad mode": no_grad, enable_grad, set_grad_enabled; context, decorator, thread."""
+"""Grad mode: no_grad, enable_grad, set_grad_enabled as context managers and decorators, per thread."""
 
 import threading
 

@@ -1,4 +1,4 @@
-"""Every op of the engine through gradcheck and gradgradcheck (central finite differences).
+"""Every differentiable op of the engine through gradcheck and gradgradcheck (central differences).
 
 Inputs are seeded random float64 arrays drawn inside each op's domain and away from
 its kinks, so finite differences are a fair witness: for each unary rule of the engine,

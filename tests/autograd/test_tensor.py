@@ -1,4 +1,4 @@
-"""SPEC §1 "Tensors": creation, attributes, leaf rules, .grad, hooks, in-place, repr.
+"""Tensors: creation, attributes, leaf rules, .grad, hooks, in-place operations, repr.
 
 The truth for each test is PyTorch's documented behaviour or a number worked by hand.
 """
