@@ -39,7 +39,10 @@ _PRIORITY = (Status.MISMATCH, Status.CONVENTION, Status.UNCHECKED, Status.MATCH,
 
 
 def _codes(a, witness, rtol, atol, kink, pole) -> np.ndarray:
-    """Per element: match, mismatch, convention (a kink) or undefined (no derivative)."""
+    """Per element: match, mismatch, convention (a kink) or undefined (no derivative);
+    all mismatch when autograd's shape is not the witness's."""
+    if np.shape(a) != np.shape(witness):
+        return np.full(np.shape(witness), Status.MISMATCH.value)
     a, w, kink, pole = np.broadcast_arrays(np.asarray(a, float), np.asarray(witness, float),
                                            kink, pole)
     undefined = ~np.isfinite(a) & (~np.isfinite(w) | pole)

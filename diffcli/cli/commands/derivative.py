@@ -54,9 +54,10 @@ def derivative(
 
     if points is not None:
         def every(columns: dict[str, np.ndarray], n: int, _targets: list[str]) -> tuple:
+            # An elementwise expression over columns: each point its own derivative.
             value = np.broadcast_to(build(node, columns, requires_grad=False).output.data, (n,))
-            return value, {"wrt": sequence,
-                           "derivative": verify.nested_derivative(node, columns, sequence)}
+            return value, {"wrt": sequence, "derivative": verify.nested_derivative(
+                node, columns, sequence, elementwise=True)}
 
         job = BatchJob(expression, node, values, sequence, check, one, every)
         return run_batch(job, points, out.json, out.strict)
