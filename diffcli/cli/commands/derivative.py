@@ -33,7 +33,10 @@ def derivative(
     tolerance: Tolerance,
     out: Output,
 ) -> int:
-    """An n-th derivative or mixed partial, by nested grad(create_graph=True)."""
+    """An n-th derivative or mixed partial, by nested grad(create_graph=True).
+
+    By vectors it has the shape output + each variable's.
+    """
     node = parse(expression)
     wrt = wrt or _only_variable(variables(node))
     if order > 1 and len(wrt) > 1:
