@@ -17,6 +17,9 @@ STEP = {1: 1e-3, 2: 1e-4, 3: 1e-3}  # the coarsest step h, by order
 # Past this many evaluations, differencing a vector element by element takes longer
 # than the check is worth: no estimate then.
 MAX_EVALUATIONS = 20_000
+# Element by element, third differences mix steps of different sizes and their rounding
+# (growing like 1/h**3) outruns the judging's allowance: no estimate past second order.
+MAX_VECTOR_ORDER = 2
 
 
 def _shift(values: Mapping, name: str, delta, index=None) -> dict:
@@ -43,8 +46,8 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
     """Central differences (Richardson-extrapolated for first order), one element of a
     vector at a time: shape output + each variable's shape, as nested_derivative gives.
     With `elementwise`, the derivative of the sum of each order instead, perturbing a
-    batch of points at once where no reduction mixes them. None past order 3, or for
-    vectors too large to difference element by element."""
+    batch of points at once where no reduction mixes them. None past order 3 (2 by a
+    vector element by element), or for vectors too large to difference one by one."""
     order = len(wrt)
     if order > MAX_ORDER:
         return None
@@ -52,6 +55,9 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
     last = np.shape(values[wrt[-1]])
     if elementwise and not (has_reduction(node) and any(np.ndim(values[n]) for n in wrt)):
         return sum_to(_settled(node, values, [(name, None) for name in wrt]), last)
+    vectors = [n for n in wrt if np.ndim(values[n])]
+    if vectors and order > MAX_VECTOR_ORDER:
+        return None
     indexes = [list(np.ndindex(np.shape(values[n]))) if np.ndim(values[n]) else [None]
                for n in wrt]
     combos = list(itertools.product(*indexes))

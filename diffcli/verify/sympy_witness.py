@@ -68,11 +68,9 @@ def _full_derivative(f, wrt: Sequence[str], lengths: Mapping | None):
     return found if (lengths or {}).get(name) else found[0]
 
 
-def _sympy_number(expr, subs: dict) -> float:
-    import sympy
-
+def _sympy_number(expr, exact: dict) -> float:
+    """The expression's value with `exact` (symbol -> 30-digit Float) put in."""
     # xreplace with exact 30-digit Floats, then evalf: evalf(subs=...) gets 0**0 wrong.
-    exact = {k: sympy.Float(v, 30) for k, v in subs.items()}
     try:
         value = complex(expr.xreplace(exact).evalf(30))
     except (TypeError, ValueError, ArithmeticError):
@@ -103,7 +101,9 @@ def _sympy_values(d, point: Mapping, lengths: Mapping | None, last: str) -> np.n
             raw = np.asarray(np.broadcast_arrays(*fn(*(point[k] for k in names)),
                                                  *point.values())[0], dtype=np.float64)
         return sum_to(raw, np.shape(point[last]))
-    return np.array(_nested(lambda e: _sympy_number(e, subs), d))
+    # Made once per point: an expression per element of a Jacobian would remake them each.
+    exact = {k: sympy.Float(v, 30) for k, v in subs.items()}
+    return np.array(_nested(lambda e: _sympy_number(e, exact), d))
 
 
 def _nested(fn, d):

@@ -7,6 +7,7 @@ import pytest
 
 from diffcli.expr import parse
 from diffcli.verify import (
+    check_derivative,
     check_hessian,
     check_jacobian,
     finite_difference,
@@ -67,3 +68,13 @@ def test_a_kink_in_one_output_element_is_a_convention_there():
     assert component.autograd.tolist() == [[0.0, 0.0], [0.0, 1.0]]
     assert component.symbolic.tolist() == [[0.5, 0.0], [0.0, 1.0]]
     assert component.status == "convention" and check.agree
+
+
+def test_third_differences_by_a_vector_give_no_estimate_and_sympy_judges_alone():
+    # sum(x)**4: every third partial is 24 * (x0 + x1) = 72.
+    node = parse("sum(x)**4")
+    assert finite_difference(node, X, ("x", "x", "x")) is None
+    check = check_derivative(node, X, ("x", "x", "x"))
+    (component,) = check.components
+    assert component.symbolic.tolist() == np.full((2, 2, 2), 72.0).tolist()
+    assert component.status == "match" and component.agrees["finite_difference"] is None
