@@ -78,3 +78,8 @@ def test_third_differences_by_a_vector_give_no_estimate_and_sympy_judges_alone()
     (component,) = check.components
     assert component.symbolic.tolist() == np.full((2, 2, 2), 72.0).tolist()
     assert component.status == "match" and component.agrees["finite_difference"] is None
+
+
+def test_a_derivative_of_the_wrong_shape_is_a_mismatch_rather_than_a_crash():
+    check = check_jacobian([parse("x*sum(x)")], X, jacobian=[[[4.0, 1.0, 2.0]]])
+    assert check.components[0].status == "mismatch" and not check.to_json()["agree"]
