@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from diffcli import autograd
+from diffcli.autograd.ops import stack
 from diffcli.expr.tape import build
 from diffcli.expr.tree import FUNCTIONS, Call, Node, Var, postorder
 
@@ -57,8 +58,14 @@ NESTED_BUDGET = 10.0  # seconds for one nested derivative, all orders together
 
 
 def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str],
-                      budget: float = NESTED_BUDGET) -> np.ndarray:
-    """Autograd value of d/d(wrt[-1]) sum(... d/d(wrt[0]) sum(f)).
+                      budget: float = NESTED_BUDGET, *, elementwise: bool = False) -> np.ndarray:
+    """Autograd value of the derivative by wrt[0], then wrt[1], ...
+
+    Each order is the Jacobian of the one before, so the result has the output's shape
+    followed by each variable's shape (PyTorch's functional.jacobian/hessian); with
+    scalars that is nested grad. With `elementwise=True` each order differentiates the
+    sum of the one before, as nested `autograd.grad` does: for an elementwise expression
+    over a batch axis, each point its own derivative, of the last variable's shape.
 
     Each order differentiates the graph of the one before, which can grow by a constant
     factor per order (about 2.5 for exp(sin(x))); rather than hang, stop with TooCostly
@@ -69,10 +76,12 @@ def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str],
     start = last = time.perf_counter()
     previous_step = 0.0
     for i, name in enumerate(wrt):
+        if elementwise:
+            g = g.sum()
         if not g.requires_grad:  # nothing left depends on the variables: derivative 0
-            return np.zeros(np.shape(tape.leaves[wrt[-1]].data))
-        (g,) = autograd.grad(g.sum(), [tape.leaves[name]], create_graph=i < len(wrt) - 1,
-                             materialize_grads=True)
+            return np.zeros(tape.leaves[wrt[-1]].shape if elementwise else
+                            g.shape + sum((tape.leaves[n].shape for n in wrt[i:]), ()))
+        g = _jacobian(g, tape.leaves[name], create_graph=i < len(wrt) - 1)
         now = time.perf_counter()
         step, last = now - last, now
         growth = step / previous_step if previous_step > 1e-4 else 1.0
@@ -84,6 +93,17 @@ def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str],
                 f"{budget:g} s"
             )
     return np.asarray(g.data, dtype=np.float64)
+
+
+def _jacobian(output, leaf, create_graph: bool):
+    """d output / d leaf, of shape output.shape + leaf.shape: one grad per element."""
+    if output.ndim == 0:
+        (d,) = autograd.grad(output, [leaf], create_graph=create_graph, materialize_grads=True)
+        return d
+    flat = output.reshape(-1)
+    rows = [autograd.grad(flat[k], [leaf], retain_graph=True, create_graph=create_graph,
+                          materialize_grads=True)[0] for k in range(flat.shape[0])]
+    return stack(rows).reshape(*output.shape, *leaf.shape)
 
 
 def nonfinite_origin(node: Node, point: Mapping, wrt: Sequence[str], text: str) -> str | None:

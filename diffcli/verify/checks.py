@@ -2,11 +2,11 @@
 sympy and finite differences. Each check_* takes `Tolerances`' fields as keywords
 (rtol, atol, fd_rtol, fd_atol) and `timeout`, sympy's budget in seconds.
 
-`point` is {name: float | array}. With vector values an expression without reductions
-is elementwise (a batch of points): each nested derivative is taken of the sum of the
-previous one, as nested `autograd.grad` does, so the result has the shape of the last
-variable. With reductions (`sum`, `dot`, ...) and vectors, sympy gets one symbol per
-element (first derivatives only).
+`point` is {name: float | array}. Derivatives, Hessians and Jacobians are full: by a
+vector each order adds its axis, so the shapes are output + variables (PyTorch's
+functional.jacobian/hessian), and sympy differentiates one symbol per element. A
+gradient is of the sum of the expression, so an elementwise expression of vectors
+is a batch of points, each with its own gradient.
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ class Check:
             if c.status == Status.CONVENTION:
                 continue
             ref = c.symbolic if c.symbolic is not None else c.finite_difference
-            if ref is None:
+            # A value of another shape has no gap to measure: its status says mismatch.
+            if ref is None or np.shape(c.autograd) != np.shape(ref):
                 continue
-            a, b = np.broadcast_arrays(np.asarray(c.autograd, float), np.asarray(ref, float))
+            a, b = np.asarray(c.autograd, float), np.asarray(ref, float)
             ok = np.isfinite(a) & np.isfinite(b)
             gap = np.abs(a - b)[ok]
             scale = np.maximum(np.abs(a), np.abs(b))[ok]
@@ -95,30 +96,32 @@ class Check:
 
 def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, ...]]],
            point: Mapping, autograd_values: Sequence | None, tol: Tolerances,
-           timeout: float) -> Check:
+           timeout: float, elementwise: bool = False) -> Check:
     values = point_values(point)
-    lengths = element_lengths(nodes, values)
+    lengths = element_lengths(nodes, values, elementwise)
     if autograd_values is None:
-        autograd_values = [nested_derivative(nodes[i], values, wrt) for _, i, wrt in entries]
+        autograd_values = [nested_derivative(nodes[i], values, wrt, elementwise=elementwise)
+                           for _, i, wrt in entries]
     comps = [(i, tuple(wrt)) for _, i, wrt in entries]
-    if lengths and any(len(wrt) > 1 for _, wrt in comps):
-        results, skipped = None, "skipped: higher derivatives of reductions over vectors"
-    else:
-        results, skipped = run_with_budget(
-            lambda: symbolic_job(nodes, comps, [values], lengths), timeout)
+    results, skipped = run_with_budget(
+        lambda: symbolic_job(nodes, comps, [values], lengths, elementwise), timeout)
     components, formula = [], {}
     for k, (name, i, wrt) in enumerate(entries):
         a = np.asarray(autograd_values[k], dtype=np.float64)
         s = None if results is None else np.asarray(results[k][1][0], dtype=np.float64)
         if results is not None:
             formula[name] = results[k][0]
-        f = finite_difference(nodes[i], values, wrt)
-        shape = () if lengths else np.shape(values[wrt[-1]])
+        f = finite_difference(nodes[i], values, wrt, elementwise=elementwise)
         value = evaluate(nodes[i], values)
-        kink = _mask_to(kinks(nodes[i], values), shape)
-        pole = _mask_to(~np.isfinite(value), shape)
-        scale = magnitude(value)
-        status, agrees = judge(a, s, f, kink, pole, len(wrt), scale, tol)
+        if elementwise:
+            shape = () if lengths else np.shape(values[wrt[-1]])
+            kink = _mask_to(kinks(nodes[i], values), shape)
+            pole = _mask_to(~np.isfinite(value), shape)
+        else:
+            shape = value.shape + sum((np.shape(values[n]) for n in wrt), ())
+            kink = _spread(kinks(nodes[i], values), shape)
+            pole = _spread(~np.isfinite(value), shape)
+        status, agrees = judge(a, s, f, kink, pole, len(wrt), magnitude(value), tol)
         components.append(Component(name, a, s, f, status, agrees))
     return Check(components, formula, skipped)
 
@@ -128,14 +131,22 @@ def _mask_to(mask: np.ndarray, shape: tuple) -> np.ndarray:
     return sum_to(np.asarray(mask, dtype=float), shape) > 0
 
 
+def _spread(mask: np.ndarray, shape: tuple) -> np.ndarray:
+    """An output's mask over a full derivative of `shape`, whose leading axes are the
+    output's: each output element marks all of its own derivatives."""
+    mask = np.asarray(mask, dtype=bool)
+    return np.broadcast_to(mask.reshape(mask.shape + (1,) * (len(shape) - mask.ndim)), shape)
+
+
 def check_gradient(node: Node, point: Mapping, grads: Mapping | None = None,
                    wrt: Sequence[str] | None = None, *, timeout: float = 10.0,
                    **tolerances: float) -> Check:
     """Check each first partial derivative; component names are the variable names."""
     names = list(wrt if wrt is not None else (grads or point))
     given = None if grads is None else [grads[n] for n in names]
+    # A gradient is of the sum: each point of an elementwise batch gets its own.
     return _check([node], [(n, 0, (n,)) for n in names], point, given,
-                  Tolerances(**tolerances), timeout)
+                  Tolerances(**tolerances), timeout, elementwise=True)
 
 
 def check_derivative(node: Node, point: Mapping, wrt_sequence: Sequence[str],

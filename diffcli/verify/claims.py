@@ -68,7 +68,8 @@ def _usable(node: Node, values: Mapping, names: Sequence[str]) -> bool:
     with np.errstate(all="ignore"):
         if not np.all(np.isfinite(evaluate(node, values))) or np.any(kinks(node, values)):
             return False
-        return all(np.all(np.isfinite(nested_derivative(node, values, (n,)))) for n in names)
+        return all(np.all(np.isfinite(nested_derivative(node, values, (n,), elementwise=True)))
+                   for n in names)
 
 
 def random_points(node: Node, point: Mapping, names: Sequence[str], count: int,
@@ -111,16 +112,17 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
                              "which has no value")
     names = list(claims)
     points = [values, *random_points(node, values, names, n_random, seed)]
-    lengths = element_lengths([node], values)
+    lengths = element_lengths([node], values, elementwise=True)
     results, skipped = run_with_budget(
-        lambda: symbolic_job([node], [(0, (n,)) for n in names], points, lengths), timeout)
+        lambda: symbolic_job([node], [(0, (n,)) for n in names], points, lengths, True),
+        timeout)
     components = []
     for k, name in enumerate(names):
         rows, wrong = [], []
         first: dict | None = None
         for p_index, p in enumerate(points):
             claimed = _claimed_value(claims[name], p, name)
-            auto = nested_derivative(node, p, (name,))
+            auto = nested_derivative(node, p, (name,), elementwise=True)
             sym = None if results is None else np.asarray(results[k][1][p_index], float)
             rows.append((claimed, auto, sym))
             if not _claim_holds(claimed, auto, sym, rtol, atol):

@@ -3,6 +3,7 @@ they settle (Richardson-extrapolated at first order)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -13,6 +14,12 @@ from .common import close, evaluate, has_reduction, magnitude, point_values, sum
 
 MAX_ORDER = 3
 STEP = {1: 1e-3, 2: 1e-4, 3: 1e-3}  # the coarsest step h, by order
+# Past this many evaluations, differencing a vector element by element takes longer
+# than the check is worth: no estimate then.
+MAX_EVALUATIONS = 20_000
+# Element by element, third differences mix steps of different sizes and their rounding
+# (growing like 1/h**3) outruns the judging's allowance: no estimate past second order.
+MAX_VECTOR_ORDER = 2
 
 
 def _shift(values: Mapping, name: str, delta, index=None) -> dict:
@@ -34,19 +41,46 @@ def _central(f, name: str, h_base: float, index=None):
     return g
 
 
-def finite_difference(node: Node, point: Mapping, wrt: Sequence[str]) -> np.ndarray | None:
-    """Central differences (Richardson-extrapolated for first order); None past order 3."""
+def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
+                      elementwise: bool = False) -> np.ndarray | None:
+    """Central differences (Richardson-extrapolated for first order), one element of a
+    vector at a time: shape output + each variable's shape, as nested_derivative gives.
+    With `elementwise`, the derivative of the sum of each order instead, perturbing a
+    batch of points at once where no reduction mixes them. None past order 3 (2 by a
+    vector element by element), or for vectors too large to difference one by one."""
     order = len(wrt)
     if order > MAX_ORDER:
         return None
     values = point_values(point)
-    if has_reduction(node) and any(np.ndim(values[n]) for n in wrt):
-        return _fd_expanded(node, values, wrt)
+    last = np.shape(values[wrt[-1]])
+    if elementwise and not (has_reduction(node) and any(np.ndim(values[n]) for n in wrt)):
+        return sum_to(_settled(node, values, [(name, None) for name in wrt]), last)
+    vectors = [n for n in wrt if np.ndim(values[n])]
+    if vectors and order > MAX_VECTOR_ORDER:
+        return None
+    indexes = [list(np.ndindex(np.shape(values[n]))) if np.ndim(values[n]) else [None]
+               for n in wrt]
+    combos = list(itertools.product(*indexes))
+    if len(combos) * 3 * 2**order > MAX_EVALUATIONS:
+        return None
+    out_shape = np.shape(evaluate(node, values))
+    full = np.empty(out_shape + sum((np.shape(values[n]) for n in wrt), ()))
+    for combo in combos:
+        at = [i for index in combo if index is not None for i in index]
+        full[(Ellipsis, *at)] = _settled(node, values, list(zip(wrt, combo)))
+    # The sum of each order is the full derivative summed over all but the last variable.
+    return sum_to(full, last) if elementwise else full
+
+
+def _settled(node: Node, values: dict, steps: Sequence[tuple[str, tuple | None]]) -> np.ndarray:
+    """The nested central difference by each (name, element index or None for all), at
+    three steps; nan where the estimates have not settled."""
+    order = len(steps)
 
     def derivative(h):
         f = lambda v: evaluate(node, v)  # noqa: E731
-        for name in wrt:
-            f = _central(f, name, h)
+        for name, index in steps:
+            f = _central(f, name, h, index)
         return f(values)
 
     with np.errstate(all="ignore"):
@@ -60,19 +94,4 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str]) -> np.ndar
         value = evaluate(node, values)
         scale = magnitude(value)
         noise = 1e3 * np.finfo(float).eps * scale / h**order
-        d = np.where(close(coarse, fine, 1e-4, noise), fine, np.nan)
-    return sum_to(d, np.shape(values[wrt[-1]]))
-
-
-def _fd_expanded(node: Node, values: dict, wrt: Sequence[str]) -> np.ndarray | None:
-    """First derivatives of sum(f) element by element, for expressions with reductions."""
-    if len(wrt) != 1:
-        return None
-    (name,) = wrt
-    total = lambda v: evaluate(node, v).sum()  # noqa: E731
-    out = np.empty(np.shape(values[name]))
-    with np.errstate(all="ignore"):
-        for index in np.ndindex(out.shape):
-            rich = [_central(total, name, h, index)(values) for h in (1e-3, 5e-4)]
-            out[index] = (4 * rich[1] - rich[0]) / 3
-    return out
+        return np.where(close(coarse, fine, 1e-4, noise), fine, np.nan)

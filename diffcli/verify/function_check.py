@@ -198,13 +198,13 @@ def _function_truths(node: Node, names: Sequence[str], point: Mapping, scalar_ou
     if not scalar_output:
         return [None, None], "skipped: sympy's witness needs a scalar forward"
     values = point_values(point)
-    lengths = element_lengths([node], values)
+    lengths = element_lengths([node], values, elementwise=True)
     comps = [(0, (n,)) for n in names]
     second = order == 2 and all(np.ndim(values[n]) == 0 for n in names)
     if second:
         comps += [(0, (other, n)) for n in names for other in names]
     results, skipped = run_with_budget(
-        lambda: symbolic_job([node], comps, [values], lengths), timeout)
+        lambda: symbolic_job([node], comps, [values], lengths, True), timeout)
     if results is None:
         return [None, None], skipped
     found = [np.asarray(values_at[0], dtype=np.float64) for _, values_at in results]

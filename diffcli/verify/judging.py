@@ -39,7 +39,10 @@ _PRIORITY = (Status.MISMATCH, Status.CONVENTION, Status.UNCHECKED, Status.MATCH,
 
 
 def _codes(a, witness, rtol, atol, kink, pole) -> np.ndarray:
-    """Per element: match, mismatch, convention (a kink) or undefined (no derivative)."""
+    """Per element: match, mismatch, convention (a kink) or undefined (no derivative);
+    all mismatch when autograd's shape is not the witness's."""
+    if np.shape(a) != np.shape(witness):
+        return np.full(np.shape(witness), Status.MISMATCH.value)
     a, w, kink, pole = np.broadcast_arrays(np.asarray(a, float), np.asarray(witness, float),
                                            kink, pole)
     undefined = ~np.isfinite(a) & (~np.isfinite(w) | pole)
@@ -83,6 +86,9 @@ def _witness(a, w, rtol, atol, kink, pole, judged, verdicts: dict, name: str) ->
     """Judge autograd against one witness where it has a number (or where autograd has
     none either); record its verdict; return `judged` with those elements overridden."""
     codes = _codes(a, w, rtol, atol, kink, pole)
+    if np.shape(a) != np.shape(w):  # a derivative of the wrong shape is wrong throughout
+        verdicts[name] = Status.MISMATCH
+        return codes
     has = np.broadcast_to(np.isfinite(w) | ~np.isfinite(a), codes.shape)
     verdicts[name] = _worst(np.where(has, codes, Status.UNCHECKED.value))
     return np.where(has, codes, np.broadcast_to(judged, codes.shape))

@@ -19,35 +19,58 @@ FORMULA_CHARS = 10_000  # a longer formula is cut here, with "..."
 T = TypeVar("T")
 
 
-def element_lengths(nodes: Sequence[Node], values: Mapping) -> dict[str, int] | None:
-    """Per-element symbols are needed only when vectors meet reductions."""
+def element_lengths(nodes: Sequence[Node], values: Mapping,
+                    elementwise: bool = False) -> dict[str, int] | None:
+    """{name: length} of the vector variables that get one symbol per element: all of
+    them for full derivatives, and only where vectors meet reductions when an
+    elementwise expression's vectors are a batch of points."""
     vectors = {k: int(np.size(v)) for k, v in values.items() if np.ndim(v)}
-    return vectors if vectors and any(has_reduction(n) for n in nodes) else None
+    if elementwise and not any(has_reduction(n) for n in nodes):
+        return None
+    return vectors or None
 
 
-def _sympy_derivative(f, wrt: Sequence[str], lengths: Mapping | None):
-    import sympy
-
+def _symbols(name: str, lengths: Mapping | None) -> list:
     from diffcli.expr.symbolic import symbol
 
-    def symbols(name):
-        size = (lengths or {}).get(name)
-        return [symbol(name)] if size is None else [symbol(name, i) for i in range(size)]
+    size = (lengths or {}).get(name)
+    return [symbol(name)] if size is None else [symbol(name, i) for i in range(size)]
+
+
+def _no_dirac(d):
+    import sympy
+
+    # Away from kinks, which are judged separately, DiracDelta terms are zero.
+    return d.replace(sympy.DiracDelta, lambda *a: sympy.S.Zero)
+
+
+def _derivative_of_sums(f, wrt: Sequence[str], lengths: Mapping | None):
+    """The derivative of sum(f) by wrt[0], then of the sum of that by wrt[1], ..."""
+    import sympy
 
     d = sympy.Add(*f) if isinstance(f, list) else f
     for name in wrt[:-1]:
-        d = sympy.Add(*(sympy.diff(d, s) for s in symbols(name)))
-    last = [sympy.diff(d, s) for s in symbols(wrt[-1])]
-    # Away from kinks, which are judged separately, DiracDelta terms are zero.
-    last = [e.replace(sympy.DiracDelta, lambda *a: sympy.S.Zero) for e in last]
+        d = sympy.Add(*(sympy.diff(d, s) for s in _symbols(name, lengths)))
+    last = [_no_dirac(sympy.diff(d, s)) for s in _symbols(wrt[-1], lengths)]
     return last if (lengths or {}).get(wrt[-1]) else last[0]
 
 
-def _sympy_number(expr, subs: dict) -> float:
+def _full_derivative(f, wrt: Sequence[str], lengths: Mapping | None):
+    """The full derivative as nested lists: f's shape, then one level per vector in wrt."""
     import sympy
 
+    if isinstance(f, list):
+        return [_full_derivative(item, wrt, lengths) for item in f]
+    if not wrt:
+        return _no_dirac(f)
+    name, rest = wrt[0], wrt[1:]
+    found = [_full_derivative(sympy.diff(f, s), rest, lengths) for s in _symbols(name, lengths)]
+    return found if (lengths or {}).get(name) else found[0]
+
+
+def _sympy_number(expr, exact: dict) -> float:
+    """The expression's value with `exact` (symbol -> 30-digit Float) put in."""
     # xreplace with exact 30-digit Floats, then evalf: evalf(subs=...) gets 0**0 wrong.
-    exact = {k: sympy.Float(v, 30) for k, v in subs.items()}
     try:
         value = complex(expr.xreplace(exact).evalf(30))
     except (TypeError, ValueError, ArithmeticError):
@@ -63,7 +86,6 @@ def _sympy_values(d, point: Mapping, lengths: Mapping | None, last: str) -> np.n
 
     from diffcli.expr.symbolic import lambdify_modules, symbol
 
-    exprs = d if isinstance(d, list) else [d]
     if lengths:
         subs = {symbol(k, i): float(x) for k, v in point.items() if np.ndim(v)
                 for i, x in enumerate(np.ravel(v))}
@@ -72,25 +94,33 @@ def _sympy_values(d, point: Mapping, lengths: Mapping | None, last: str) -> np.n
         subs = {symbol(k): float(v) for k, v in point.items()}
     else:
         names = list(point)
-        fn = sympy.lambdify([symbol(k) for k in names], exprs, cse=True,
-                            modules=lambdify_modules())
+        fn = sympy.lambdify([symbol(k) for k in names], d if isinstance(d, list) else [d],
+                            cse=True, modules=lambdify_modules())
         with np.errstate(all="ignore"):
             raw = np.asarray(np.broadcast_arrays(*fn(*(point[k] for k in names)),
                                                  *point.values())[0], dtype=np.float64)
         return sum_to(raw, np.shape(point[last]))
-    values = np.array([_sympy_number(e, subs) for e in exprs])
-    return values if isinstance(d, list) else values[0]
+    # Made once per point: an expression per element of a Jacobian would remake them each.
+    exact = {k: sympy.Float(v, 30) for k, v in subs.items()}
+    return np.array(_nested(lambda e: _sympy_number(e, exact), d))
+
+
+def _nested(fn, d):
+    return [_nested(fn, item) for item in d] if isinstance(d, list) else fn(d)
 
 
 def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...]]],
-                 points: Sequence[Mapping], lengths: Mapping | None) -> list:
-    """In the child: formula text and values at each point for each (node index, wrt)."""
+                 points: Sequence[Mapping], lengths: Mapping | None,
+                 elementwise: bool = False) -> list:
+    """In the child: formula text and values at each point for each (node index, wrt);
+    the full derivative, or with `elementwise` that of the sum of each order."""
     from diffcli.expr.symbolic import to_sympy
 
     exprs = [to_sympy(n, lengths) for n in nodes]
+    differentiate = _derivative_of_sums if elementwise else _full_derivative
     out = []
     for index, wrt in comps:
-        d = _sympy_derivative(exprs[index], wrt, lengths)
+        d = differentiate(exprs[index], wrt, lengths)
         text = str(d)
         if len(text) > FORMULA_CHARS:
             text = text[:FORMULA_CHARS] + "..."

@@ -33,7 +33,10 @@ def derivative(
     tolerance: Tolerance,
     out: Output,
 ) -> int:
-    """An n-th derivative or mixed partial, by nested grad(create_graph=True)."""
+    """An n-th derivative or mixed partial, by nested grad(create_graph=True).
+
+    By vectors it has the shape output + each variable's.
+    """
     node = parse(expression)
     wrt = wrt or _only_variable(variables(node))
     if order > 1 and len(wrt) > 1:
@@ -54,9 +57,10 @@ def derivative(
 
     if points is not None:
         def every(columns: dict[str, np.ndarray], n: int, _targets: list[str]) -> tuple:
+            # An elementwise expression over columns: each point its own derivative.
             value = np.broadcast_to(build(node, columns, requires_grad=False).output.data, (n,))
-            return value, {"wrt": sequence,
-                           "derivative": verify.nested_derivative(node, columns, sequence)}
+            return value, {"wrt": sequence, "derivative": verify.nested_derivative(
+                node, columns, sequence, elementwise=True)}
 
         job = BatchJob(expression, node, values, sequence, check, one, every)
         return run_batch(job, points, out.json, out.strict)

@@ -13,7 +13,10 @@ from ..values import bind, parse, parse_values, variables
 @command('diffcli hessian "x**2*y + y**3" --at x=1 --at y=2')
 def hessian(expression: Expr, at: At = None, check: Check = None, *, tolerance: Tolerance,
             out: Output) -> int:
-    """Hessian of a scalar expression: nested grad(create_graph=True) for each pair."""
+    """Hessian of a scalar expression: nested grad(create_graph=True) for each pair.
+
+    The cell of vectors x and y is the block of shape x + y.
+    """
     node = parse(expression)
     values = parse_values(at)
     names = bind(variables(node), values, None)

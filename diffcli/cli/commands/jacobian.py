@@ -25,7 +25,10 @@ def jacobian(
     tolerance: Tolerance,
     out: Output,
 ) -> int:
-    """Jacobian of several expressions: one row per expression, one column per variable."""
+    """Jacobian of several expressions: one row per expression, one column per variable.
+
+    By a vector a cell is a block of shape output + variable.
+    """
     nodes = [parse(text) for text in expressions]
     values = parse_values(at)
     used = list(dict.fromkeys(name for node in nodes for name in variables(node)))
