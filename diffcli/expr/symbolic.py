@@ -1,6 +1,8 @@
 """Tree → sympy, node by node with sympy's constructors (never from a string).
 
-`to_sympy(node, lengths=None) -> sympy.Expr`. Variables become `Symbol(name, real=True)`.
+`to_sympy(node, lengths=None, exact=False) -> sympy.Expr`. Variables become
+`Symbol(name, real=True)`; with `exact=True` a decimal literal becomes the rational it
+spells (`0.3` is 3/10, not the nearest double), so that proofs compare numbers exactly.
 With `lengths={"x": 3}` a vector variable becomes the symbols `x[0], x[1], x[2]`, elementwise
 operations map over them and `sum`/`mean`/`prod`/`dot`/`norm` reduce; the result is then a
 sympy.Expr or a list of them. `symbol(name)` gives the symbol `to_sympy` uses.
@@ -11,7 +13,9 @@ and the `symbolic` command do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from fractions import Fraction
 
 import sympy
 
@@ -69,11 +73,15 @@ _BINARY = {
 _CONSTANTS = {"pi": sympy.pi, "e": sympy.E, "tau": 2 * sympy.pi}
 
 
-def _number(node: Num) -> sympy.Expr:
+def _number(node: Num, exact: bool = False) -> sympy.Expr:
     if node.name:
         return _CONSTANTS[node.name]
     if node.value.is_integer():
         return sympy.Integer(int(node.value))
+    if exact and math.isfinite(node.value):
+        # repr is the shortest decimal that reads back as this double: the one typed.
+        ratio = Fraction(repr(node.value))
+        return sympy.Rational(ratio.numerator, ratio.denominator)
     return sympy.Float(node.value)
 
 
@@ -114,13 +122,14 @@ def _function(name: str):
     return _COMPOSITES.get(spec.sympy) or getattr(sympy, spec.sympy)
 
 
-def to_sympy(node: Node, lengths: Mapping[str, int] | None = None):
-    """The sympy expression of a tree (a list of them if vector variables remain)."""
+def to_sympy(node: Node, lengths: Mapping[str, int] | None = None, exact: bool = False):
+    """The sympy expression of a tree (a list of them if vector variables remain); `exact`
+    reads decimal literals as rationals."""
     lengths = lengths or {}
 
     def build(n: Node, args: list):
         if isinstance(n, Num):
-            return _number(n)
+            return _number(n, exact)
         if isinstance(n, Var):
             size = lengths.get(n.name)
             return symbol(n.name) if size is None else [symbol(n.name, i) for i in range(size)]
