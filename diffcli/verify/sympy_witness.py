@@ -43,6 +43,12 @@ def _sympy_derivative(f, wrt: Sequence[str], lengths: Mapping | None):
     return last if (lengths or {}).get(wrt[-1]) else last[0]
 
 
+def derivative_of(expr, wrt: str):
+    """sympy's first derivative of a scalar expression by the variable `wrt`, as the
+    witness computes it (DiracDelta terms of kinks dropped)."""
+    return _sympy_derivative(expr, (wrt,), None)
+
+
 def _sympy_number(expr, subs: dict) -> float:
     import sympy
 
