@@ -3,14 +3,20 @@ a claim that is wrong anywhere is never proven."""
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diffcli.expr import parse
 from diffcli.expr.symbolic import symbol, to_sympy
 from diffcli.verify import check_claims
 from diffcli.verify.proof import is_zero
 
+# Generous, so that a loaded machine cannot turn an expected proof into "agrees".
+BUDGET = 30.0
+
 
 def _verdict(expression: str, wrt: str, claim: str, point: dict, **kwargs) -> dict:
+    kwargs.setdefault("proof_timeout", BUDGET)
     data = check_claims(parse(expression), {wrt: parse(claim)}, point, **kwargs).to_json()
     return data["components"][0]
 
@@ -104,3 +110,17 @@ def test_is_zero_uses_real_variables_and_never_guesses():
     # sqrt(x**2) is |x|, not x, for real x < 0.
     assert not is_zero(sympy.sqrt(x**2) - x)
     assert not is_zero(sympy.exp(x) - 1 - x)
+
+
+@settings(max_examples=12, deadline=None)  # each example forks sympy twice
+@given(st.lists(st.integers(-9, 9), min_size=2, max_size=5),
+       st.floats(-2.0, 2.0).map(lambda v: round(v, 2)))
+def test_a_polynomials_derivative_in_factored_form_is_proven_and_one_off_is_wrong(coeffs, at):
+    # d/dx sum(c_k x**k) = sum(k c_k x**(k-1)), worked by the power rule, written factored.
+    x = symbol("x")
+    expression = " + ".join(f"({c})*x**{k}" for k, c in enumerate(coeffs))
+    derivative = sympy.factor(sum(k * c * x ** (k - 1) for k, c in enumerate(coeffs)))
+    right = _verdict(expression, "x", str(derivative), {"x": at})
+    assert right["verdict"] == "proven"
+    off = _verdict(expression, "x", f"{derivative} + 1", {"x": at})
+    assert off["verdict"] == "wrong"
