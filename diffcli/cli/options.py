@@ -57,6 +57,7 @@ ProofTimeout = Annotated[
                  callback=_not_negative),
 ]
 
+
 @dataclasses.dataclass(frozen=True)
 class Output:
     """How results are written: JSON or tables, strictness about non-finite numbers, tracebacks."""
