@@ -52,11 +52,5 @@ def prove_claim(node: Node, claim: Node, wrt: str, timeout: float = PROOF_TIMEOU
     within `timeout` seconds (0: no attempt). Scalar variables only."""
     if timeout <= 0:
         return False
-    # simplify imports these on first use (a third of a second); loaded once here, every
-    # forked child starts with them instead of spending its budget on the import.
-    import sympy.assumptions.wrapper  # noqa: F401
-    import sympy.physics.units  # noqa: F401
-    import sympy.sets.setexpr  # noqa: F401
-
     proven, _ = run_with_budget(lambda: _proof_job(node, claim, wrt), timeout)
     return bool(proven)
