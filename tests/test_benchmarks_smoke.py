@@ -9,9 +9,12 @@ import sys
 
 import numpy as np
 import pytest
+import sympy
 
-from benchmarks import cli, engine, reference_tape
+from benchmarks import bench_proofs, cli, engine, reference_tape
 from benchmarks.harness import Row, render
+from diffcli.expr import parse
+from diffcli.expr.symbolic import to_sympy
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +140,35 @@ def test_cli_benchmark_rejects_a_wrong_or_short_answer():
         cli.check_gradients(b'{"gradient": {"x": 12.0, "y": 7.0}}\n', [(2, 3)])
     with pytest.raises(cli.Unavailable, match="2 lines for 1 points"):
         cli.check_gradients(right * 2, [(2, 3)])
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind", "by_hand"),
+    [
+        ("x**3", "power", "x**2"),  # 3*x**2 without the 3
+        ("sin(2*x)", "chain", "cos(2*x)"),  # without the inner 2
+        ("cos(x)", "sincos", "sin(x)"),  # -sin(x) with the sign lost
+        ("x*sin(x)", "product", "sin(x)"),  # sin(x) + x*cos(x) without x*cos(x)
+        ("x**2", "sign", "-2*x"),
+        ("x**2", "factor2", "4*x"),
+    ],
+)
+def test_proof_corpus_mistakes_are_the_textbook_ones(expression, kind, by_hand):
+    expr = to_sympy(parse(expression))
+    wrong, sites = bench_proofs.mistaken_derivative(expr, bench_proofs.X, kind, 0)
+    assert sites >= 1
+    assert sympy.expand(wrong - to_sympy(parse(by_hand))) == 0
+
+
+def test_proof_corpus_at_tiny_size_parses_and_no_wrong_claim_is_proven():
+    claims, _ = bench_proofs.corpus(4, 6, seed=3)
+    assert len(claims) == 10
+    for claim in claims:
+        truth = sympy.diff(to_sympy(parse(claim.expression)), sympy.Symbol(claim.wrt, real=True))
+        gap = (to_sympy(parse(claim.text)) - truth).subs(
+            {sympy.Symbol(k, real=True): v for k, v in claim.point.items()})
+        outcome = bench_proofs.measure(claim, 5.0, direct=True)
+        if claim.kind.startswith("right"):
+            assert abs(complex(gap)) < 1e-9 and outcome.verdict != "wrong", claim
+        else:
+            assert outcome.verdict != "proven" and not outcome.proven_directly, claim

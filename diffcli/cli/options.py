@@ -50,6 +50,13 @@ Timeout = Annotated[
                  callback=_not_negative),
 ]
 
+ProofTimeout = Annotated[
+    float,
+    typer.Option("--proof-timeout",
+                 help="Seconds sympy may spend proving each claim that agrees (0: no proofs).",
+                 callback=_not_negative),
+]
+
 
 @dataclasses.dataclass(frozen=True)
 class Output:

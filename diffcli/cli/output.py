@@ -94,8 +94,9 @@ def check_notes(check: dict | None) -> list[str]:
     has = {key: any(v is not None for v in check[key].values())
            for key in ("symbolic", "finite_difference")}
     witness = "sympy" if has["symbolic"] else "finite differences" if has["finite_difference"] else None
-    if witness is None and all(c["status"] == "undefined" for c in check["components"]):
-        note = "check: the derivative is not finite here, by every witness (undefined)"
+    if check["components"] and all(c["status"] == "undefined" for c in check["components"]):
+        note = ("check: the derivative is not defined here: not finite by every witness, or "
+                "the expression itself is not finite (undefined)")
     elif witness is None:
         note = "check: no witness to compare with"
     else:

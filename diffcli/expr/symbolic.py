@@ -1,6 +1,8 @@
 """Tree → sympy, node by node with sympy's constructors (never from a string).
 
-`to_sympy(node, lengths=None) -> sympy.Expr`. Variables become `Symbol(name, real=True)`.
+`to_sympy(node, lengths=None, exact=False) -> sympy.Expr`. Variables become
+`Symbol(name, real=True)`; with `exact=True` a decimal literal becomes the rational it
+spells (`0.3` is 3/10, not the nearest double), so that proofs compare numbers exactly.
 With `lengths={"x": 3}` a vector variable becomes the symbols `x[0], x[1], x[2]`, elementwise
 operations map over them and the reductions (`sum`, `mean`, `prod`, `dot`, `norm`) reduce;
 the result is then a sympy.Expr or a list of them. `symbol(name)` gives the symbol
@@ -12,7 +14,9 @@ and the `symbolic` command do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 import sympy
@@ -50,21 +54,37 @@ def lambdify_modules() -> list:
     return [own, "numpy"]
 
 
+def _power(base, exponent):
+    """base**exponent; between two numbers whose power overflows a double (9**9**9, whose
+    exact integer has 370 million digits) it is what the engine computes, inf or nan,
+    rather than an exact power that would never finish."""
+    if base.is_Number and exponent.is_Number:
+        with np.errstate(all="ignore"):
+            value = np.power(float(base), float(exponent))
+        if not np.isfinite(value):
+            return {np.inf: sympy.oo, -np.inf: -sympy.oo}.get(float(value), sympy.nan)
+    return sympy.Pow(base, exponent)
+
+
 _BINARY = {
     "+": sympy.Add,
     "-": lambda a, b: sympy.Add(a, -b),
     "*": sympy.Mul,
     "/": lambda a, b: sympy.Mul(a, sympy.Pow(b, -1)),
-    "**": sympy.Pow,
+    "**": lambda a, b: _power(a, b),
 }
 _CONSTANTS = {"pi": sympy.pi, "e": sympy.E, "tau": 2 * sympy.pi}
 
 
-def _number(node: Num) -> sympy.Expr:
+def _number(node: Num, exact: bool = False) -> sympy.Expr:
     if node.name:
         return _CONSTANTS[node.name]
     if node.value.is_integer():
         return sympy.Integer(int(node.value))
+    if exact and math.isfinite(node.value):
+        # repr is the shortest decimal that reads back as this double: the one typed.
+        ratio = Fraction(repr(node.value))
+        return sympy.Rational(ratio.numerator, ratio.denominator)
     return sympy.Float(node.value)
 
 
@@ -100,13 +120,14 @@ def _elementwise(fn, args: list):
     return [fn(*(a[i] if isinstance(a, list) else a for a in args)) for i in range(n)]
 
 
-def to_sympy(node: Node, lengths: Mapping[str, int] | None = None):
-    """The sympy expression of a tree (a list of them if vector variables remain)."""
+def to_sympy(node: Node, lengths: Mapping[str, int] | None = None, exact: bool = False):
+    """The sympy expression of a tree (a list of them if vector variables remain); `exact`
+    reads decimal literals as rationals."""
     lengths = lengths or {}
 
     def build(n: Node, args: list):
         if isinstance(n, Num):
-            return _number(n)
+            return _number(n, exact)
         if isinstance(n, Var):
             size = lengths.get(n.name)
             return symbol(n.name) if size is None else [symbol(n.name, i) for i in range(size)]

@@ -23,10 +23,12 @@ from .differences import finite_difference
 from .formulas import Formulas, symbolic_derivatives
 from .function_check import FunctionCheck, FunctionError, InputCheck, check_function
 from .judging import Status, Tolerances
+from .proof import PROOF_TIMEOUT, prove_claim
 from .sympy_witness import run_with_budget
 
 __all__ = [
     "NESTED_BUDGET",
+    "PROOF_TIMEOUT",
     "Check",
     "ClaimCheck",
     "ClaimComponent",
@@ -49,6 +51,7 @@ __all__ = [
     "gradient",
     "nested_derivative",
     "nonfinite_origin",
+    "prove_claim",
     "random_points",
     "run_with_budget",
     "symbolic_derivatives",

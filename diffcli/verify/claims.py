@@ -1,5 +1,6 @@
 """Checking hand-derived partial derivatives ("claims") against autograd and sympy, at
-the given point and at reproducible random points of the domain."""
+the given point and at reproducible random points of the domain; a claim that agrees
+everywhere tried is then offered to sympy for a proof."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from diffcli.expr.tree import Node, to_text, variables
 
 from .autograd_witness import kinks, nested_derivative
 from .common import close, evaluate, plain, point_values, sum_to
+from .proof import PROOF_TIMEOUT, prove_claim
 from .sympy_witness import element_lengths, run_with_budget, symbolic_job
 
 CLAIM_RTOL, CLAIM_ATOL = 1e-9, 1e-11
@@ -28,19 +30,27 @@ class ClaimComponent:
     disagree_at: list[dict]
     # The first point where the claim fails: {"at", "claimed", "autograd", "symbolic"}.
     counterexample: dict | None = None
+    proven: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.disagree_at
 
+    @property
+    def verdict(self) -> str:
+        """"wrong" (a point disproves it), "proven" (sympy showed it equal to the
+        derivative wherever both are defined) or "agrees" (at every point tried, unproven)."""
+        return "wrong" if not self.ok else "proven" if self.proven else "agrees"
+
     def to_json(self) -> dict:
         """{"wrt", "claimed", "claimed_value", "autograd", "symbolic", "formula", "ok",
-        "disagree_at", "counterexample"}, the values at the given point; non-finite
-        numbers become None."""
+        "verdict", "points" (how many were tried), "disagree_at", "counterexample"}, the
+        values at the given point; non-finite numbers become None."""
         claimed, auto, sym = self.values[0]
         return {"wrt": self.wrt, "claimed": self.claimed, "claimed_value": plain(claimed),
                 "autograd": plain(auto), "symbolic": plain(sym),
-                "formula": self.formula, "ok": self.ok, "disagree_at": self.disagree_at,
+                "formula": self.formula, "ok": self.ok, "verdict": self.verdict,
+                "points": len(self.values), "disagree_at": self.disagree_at,
                 "counterexample": self.counterexample}
 
 
@@ -52,15 +62,18 @@ class ClaimCheck:
     components: list[ClaimComponent]
     unchecked: list[str]
     skipped: str | None = None
+    proof_timeout: float = PROOF_TIMEOUT
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.components)
 
     def to_json(self) -> dict:
-        """{"ok", "components", "unchecked" (variables without a claim), "skipped"}."""
+        """{"ok", "components", "unchecked" (variables without a claim), "skipped",
+        "proof_timeout" (seconds each proof was allowed)}."""
         return {"ok": self.ok, "components": [c.to_json() for c in self.components],
-                "unchecked": self.unchecked, "skipped": self.skipped}
+                "unchecked": self.unchecked, "skipped": self.skipped,
+                "proof_timeout": self.proof_timeout}
 
 
 def _usable(node: Node, values: Mapping, names: Sequence[str]) -> bool:
@@ -101,8 +114,10 @@ def _claimed_value(claim: Node, values: Mapping, name: str) -> np.ndarray:
 
 def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
                  n_random: int = 3, seed: int = 0, rtol: float = CLAIM_RTOL,
-                 atol: float = CLAIM_ATOL, timeout: float = 10.0) -> ClaimCheck:
-    """Check each claimed partial derivative at the point and at `n_random` random ones."""
+                 atol: float = CLAIM_ATOL, timeout: float = 10.0,
+                 proof_timeout: float = PROOF_TIMEOUT) -> ClaimCheck:
+    """Check each claimed partial derivative at the point and at `n_random` random ones,
+    then try to prove each one that agrees, for up to `proof_timeout` seconds (0: never)."""
     values = point_values(point)
     for name, claim in claims.items():
         missing = [v for v in variables(claim) if v not in values]
@@ -130,10 +145,14 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
                 first = first or {"at": wrong[-1], "claimed": plain(claimed),
                                   "autograd": plain(auto), "symbolic": plain(sym)}
         formula = None if results is None else results[k][0]
+        # Numbers first: only a claim no point disproves is worth a proof, and a proof not
+        # found leaves it "agrees". Elementwise symbols only: reductions are not proven.
+        proven = not wrong and lengths is None and prove_claim(node, claims[name], name,
+                                                                proof_timeout)
         components.append(ClaimComponent(name, to_text(claims[name]), rows, formula, wrong,
-                                         first))
+                                         first, proven))
     unchecked = [v for v in variables(node) if v not in claims]
-    return ClaimCheck(components, unchecked, skipped)
+    return ClaimCheck(components, unchecked, skipped, proof_timeout)
 
 
 def _claim_holds(claimed, auto, sym, rtol: float, atol: float) -> bool:

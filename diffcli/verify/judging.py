@@ -45,8 +45,10 @@ def _codes(a, witness, rtol, atol, kink, pole) -> np.ndarray:
         return np.full(np.shape(witness), Status.MISMATCH.value)
     a, w, kink, pole = np.broadcast_arrays(np.asarray(a, float), np.asarray(witness, float),
                                            kink, pole)
-    undefined = ~np.isfinite(a) & (~np.isfinite(w) | pole)
-    bad = ~undefined & ~close(a, w, rtol, atol)
+    differ = ~close(a, w, rtol, atol)
+    # Where f itself is not finite (inf + x) there is no derivative to be wrong about.
+    undefined = ~np.isfinite(a) & (~np.isfinite(w) | pole) | pole & differ
+    bad = ~undefined & differ
     return np.where(bad & kink, Status.CONVENTION.value,
                     np.where(bad, Status.MISMATCH.value,
                              np.where(undefined, Status.UNDEFINED.value, Status.MATCH.value)))

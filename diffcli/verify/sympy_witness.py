@@ -55,6 +55,12 @@ def _derivative_of_sums(f, wrt: Sequence[str], lengths: Mapping | None):
     return last if (lengths or {}).get(wrt[-1]) else last[0]
 
 
+def derivative_of(expr, wrt: str):
+    """sympy's first derivative of a scalar expression by the variable `wrt`, as the
+    witness computes it (DiracDelta terms of kinks dropped)."""
+    return _derivative_of_sums(expr, (wrt,), None)
+
+
 def _full_derivative(f, wrt: Sequence[str], lengths: Mapping | None):
     """The full derivative as nested lists: f's shape, then one level per vector in wrt."""
     import sympy

@@ -92,3 +92,12 @@ def test_a_claim_right_only_at_the_given_point_shows_where_it_fails(cli):
     note = drawn.stdout.splitlines()[-1]
     assert note.startswith("∂/∂x is wrong (right at the given point), but at x = ")
     assert f"3 gives 3 but the derivative there is {2 * x:.12g}" in note
+
+
+def test_the_check_of_an_overflowing_constant_needs_no_huge_integer(cli):
+    # sympy's exact 9**(9**9**9) has 370 million digits; its witness must be inf instead.
+    run = cli("grad", "9**9**9**9 + x", "--at", "x=1", "--json", "--check-timeout", "30")
+    assert run.code == 0
+    check = run.json()["check"]
+    assert check["skipped"] is None  # sympy answered; it did not run into the budget
+    assert [c["status"] for c in check["components"]] == ["undefined"]  # f itself is inf

@@ -10,7 +10,7 @@ from diffcli import render, verify
 
 from ..app import command
 from ..errors import BadInput, ExitStatus, names_text
-from ..options import At, Expr, Output, Tolerance
+from ..options import At, Expr, Output, ProofTimeout, Tolerance
 from ..output import emit, shown, title
 from ..values import bind, parse, parse_values, split_assignments, variables
 
@@ -24,13 +24,15 @@ def check(
                      show_default=False),
     ],
     at: At = None,
+    proof_timeout: ProofTimeout = verify.PROOF_TIMEOUT,
     *,
     tolerance: Tolerance,
     out: Output,
 ) -> int:
     """Verify hand-derived partial derivatives at the point and at random points of the domain.
 
-    Exit 1 when a component is wrong, naming it with the right value and sympy's formula.
+    A component that agrees everywhere is then proven by sympy when it can be. Exit 1 when
+    a component is wrong, naming it with the right value and sympy's formula.
     """
     node = parse(expression)
     values = parse_values(at)
@@ -45,7 +47,8 @@ def check(
         stray = [v for v in variables(claims[name]) if v not in values]
         if stray:
             raise BadInput(f"--grad {name}: the formula uses {names_text(stray)}, which has no value")
-    result = verify.check_claims(node, claims, values, **tolerance.as_kwargs())
+    result = verify.check_claims(node, claims, values, proof_timeout=proof_timeout,
+                                 **tolerance.as_kwargs())
     doc = {"expression": expression, "at": values, **result.to_json()}
     status = ExitStatus.OK if result.ok else ExitStatus.CHECK_FAILED
     return max(status, emit(doc, out.json, out.strict, _draw))
@@ -54,12 +57,27 @@ def check(
 def _draw(doc: dict) -> None:
     components = doc["components"]
     rows = [[c["wrt"], c["claimed"], c["claimed_value"], c["autograd"], c["symbolic"],
-             "ok" if c["ok"] else "WRONG"] for c in components]
-    notes = [_why_wrong(c) for c in components if not c["ok"]]
+             _VERDICT_WORDS[c["verdict"]]] for c in components]
+    notes = [_why(c, doc["proof_timeout"]) for c in components]
     notes += [f"unchecked: {name} (no --grad given)" for name in doc["unchecked"]]
     render.show_table(title(doc),
                       ["wrt", "claimed", "claimed value", "autograd", "sympy", "verdict"], rows,
                       notes)
+
+
+_VERDICT_WORDS = {"proven": "proven", "agrees": "agrees", "wrong": "WRONG"}
+
+
+def _why(c: dict, proof_timeout: float) -> str:
+    """The verdict of one component in words."""
+    if c["verdict"] == "proven":
+        return (f"∂/∂{c['wrt']}: proven: equal to the derivative wherever both are defined, "
+                "shown symbolically")
+    if c["verdict"] == "agrees":
+        why = (f"no proof found within {proof_timeout:g} s" if proof_timeout > 0
+               else "no proof tried (--proof-timeout 0)")
+        return f"∂/∂{c['wrt']}: agrees at {c['points']} points; {why}"
+    return _why_wrong(c)
 
 
 def _why_wrong(c: dict) -> str:
