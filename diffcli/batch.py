@@ -23,7 +23,7 @@ from diffcli.verify import nested_derivative
 from diffcli.verify.autograd_witness import differentiate
 from diffcli.verify.common import has_reduction
 
-__all__ = ["derivative", "grad", "hessian", "value"]
+__all__ = ["derivative", "derivatives", "grad", "hessian", "value"]
 
 
 @lru_cache(maxsize=64)
@@ -84,6 +84,26 @@ def derivative(expr_text: str, wrt: str | Sequence[str], order: int = 1,
         raise ValueError(f"wrt must name variables of the expression {list(names)}, got {wrt!r}")
     out = nested_derivative(node, values, sequence, budget=float("inf"))
     return np.broadcast_to(out, (n,)).copy()
+
+
+def derivatives(expr_text: str, wrt: str, order: int, **columns: Any) -> list[np.ndarray]:
+    """[f, ∂f/∂wrt, ..., ∂ⁿf/∂wrtⁿ] at each point, all from one tape: each order
+    differentiates the graph of the one before."""
+    node, names = _parsed(expr_text)
+    values, n = _columns(names, columns)
+    if wrt not in names:
+        raise ValueError(f"wrt must name a variable of the expression {list(names)}, got {wrt!r}")
+    tape = build(node, values, requires_grad={wrt})
+    g = tape.output
+    out = [g.data]
+    for k in range(1, order + 1):
+        if not g.requires_grad:  # nothing left depends on wrt: this and every later order is 0
+            out.append(np.zeros(n))
+            continue
+        (g,) = autograd.grad(g.sum(), [tape.leaves[wrt]], create_graph=k < order,
+                             materialize_grads=True)
+        out.append(g.data)
+    return [np.broadcast_to(np.asarray(d, dtype=np.float64), (n,)).copy() for d in out]
 
 
 def hessian(expr_text: str, **columns: Any) -> dict[str, dict[str, np.ndarray]]:

@@ -92,3 +92,18 @@ def test_grad_runs_unchanged_inside_dask_map_blocks():
     dx = da.map_blocks(lambda a, b: batch.grad("x**2 * y", x=a, y=b)["x"], xs, ys,
                        dtype=float).compute(scheduler="threads")
     np.testing.assert_array_equal(dx, batch.grad("x**2 * y", x=X, y=Y)["x"])
+
+
+def test_derivatives_gives_every_order_from_one_tape():
+    f, d1, d2, d3 = batch.derivatives("x**3 * y", "x", 3, x=X, y=Y)
+    np.testing.assert_allclose(f, X**3 * Y, rtol=1e-15)
+    np.testing.assert_allclose(d1, 3 * X**2 * Y, rtol=1e-14)
+    np.testing.assert_allclose(d2, 6 * X * Y, rtol=1e-14)
+    np.testing.assert_allclose(d3, 6 * Y, rtol=1e-14)
+
+
+def test_derivatives_past_the_last_nonzero_order_are_zero():
+    orders = batch.derivatives("2*x + y", "x", 3, x=X, y=Y)
+    np.testing.assert_array_equal(orders[1], np.full_like(X, 2.0))
+    np.testing.assert_array_equal(orders[2], np.zeros_like(X))
+    np.testing.assert_array_equal(orders[3], np.zeros_like(X))
