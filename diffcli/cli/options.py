@@ -41,7 +41,7 @@ PointsFile = Annotated[
     typer.Option(
         "--points",
         help="Batch: NDJSON or CSV (header row) of values, one point per line, or a Parquet "
-        "or Arrow file (needs diffcli[parquet]); '-' for stdin.",
+        "or Arrow file (needs the parquet extra); '-' for stdin.",
         show_default=False,
     ),
 ]

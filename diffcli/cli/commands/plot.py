@@ -44,7 +44,7 @@ def plot(
                                          help="Points on the grid.")] = 400,
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Write a .png or .svg (needs diffcli[plot]) instead "
+        typer.Option("--output", "-o", help="Write a .png or .svg (needs the plot extra) instead "
                      "of drawing in the terminal.", show_default=False),
     ] = None,
     size: Annotated[str, typer.Option("--size", help="Picture size in pixels, WIDTHxHEIGHT.")] = "900x600",
