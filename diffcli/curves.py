@@ -39,9 +39,11 @@ def make_curve(order: int, x: np.ndarray, y: np.ndarray) -> Curve:
     y = np.where(np.isfinite(y), y, np.nan)
     lo, hi = y_range(y)
     # Breaks go in as NaN, so the y-range above saw the samples themselves.
-    y[_breaks(y, hi - lo)] = np.nan
+    cut = np.zeros(y.shape, dtype=bool)
+    cut[_breaks(y, hi - lo)] = True
+    y[cut] = np.nan
     beyond = np.isfinite(y) & ((y < lo) | (y > hi))
-    return Curve(order, y, (lo, hi), _places(x, y, beyond))
+    return Curve(order, y, (lo, hi), _places(x, beyond, cut))
 
 
 def y_range(y: np.ndarray) -> tuple[float, float]:
@@ -82,10 +84,10 @@ def _breaks(y: np.ndarray, span: float) -> np.ndarray:
     return np.where(np.abs(y[cut]) >= np.abs(y[cut + 1]), cut, cut + 1)
 
 
-def _places(x: np.ndarray, y: np.ndarray, beyond: np.ndarray) -> list[float]:
-    """The middle x of each stretch of samples beyond the y-range (with the blanked
-    samples among them, so both sides of a pole make one place)."""
-    stretch = beyond | np.isnan(y)
+def _places(x: np.ndarray, beyond: np.ndarray, cut: np.ndarray) -> list[float]:
+    """The middle x of each stretch of samples beyond the y-range, with the samples blanked
+    at breaks among them (so both sides of a pole make one place)."""
+    stretch = beyond | cut
     edges = np.flatnonzero(np.diff(np.concatenate([[0], stretch.astype(np.int8), [0]])))
     return [float((x[start] + x[end - 1]) / 2) for start, end in zip(edges[::2], edges[1::2])
             if beyond[start:end].any()]

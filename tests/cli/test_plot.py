@@ -195,3 +195,17 @@ def test_a_terminal_plot_imports_neither_sympy_rich_nor_matplotlib():
                 if line.startswith("import time:")}
     assert any(m.split(".")[0] == "uniplot" for m in imported)  # it did draw
     assert not {m for m in imported if m.split(".")[0] in ("sympy", "rich", "matplotlib")}
+
+
+def test_a_curve_with_no_finite_value_says_so_instead_of_drawing(cli):
+    run = cli("plot", "sqrt(x)", "--from", "-2", "--to", "-1", "--order", "0")
+    assert run.code == 0, run.stderr
+    assert "  not finite anywhere in [-2, -1]" in run.stdout.splitlines()
+
+
+def test_clipped_values_are_placed_where_they_are_not_amid_the_undefined_part(cli, tmp_path):
+    # sqrt is nan left of 0; its derivative 1/(2 sqrt(x)) runs off the top just right of 0
+    run = cli("plot", "sqrt(x)", "--from", "-1", "--to", "1", "-o", str(tmp_path / "s.svg"))
+    ((label, _, _, near),) = CLIPPED.findall(run.stderr)
+    assert label == "∂/∂x"
+    assert 0 < float(near) < 0.05

@@ -128,6 +128,9 @@ def _terminal(uniplot: Any, title: str, x: np.ndarray, labels: list[str], drawn:
     lines = [title]
     for label, curve in zip(labels, drawn):
         lines += ["", label]
+        if not np.isfinite(curve.y).any():  # nothing to draw, and uniplot needs a number
+            lines.append(f"  not finite anywhere in [{x[0]:g}, {x[-1]:g}]")
+            continue
         chart = uniplot.plot_to_string(
             curve.y, x, lines=True, width=width, height=_PANEL_ROWS, color=False,
             x_min=float(x[0]), x_max=float(x[-1]), y_min=curve.y_range[0],
