@@ -5,7 +5,8 @@ text is parsed once per process, and all points go through one vectorised tape, 
 function here runs unchanged inside `dask.array.map_blocks` or
 `dask.dataframe.map_partitions` (see examples/dask_points.py). The expression must be
 elementwise (no sum, dot, ... over the points); columns are 1-D arrays of equal length,
-and scalars are repeated for every point.
+and scalars are repeated for every point. The leading arguments are positional-only, so
+a variable may be called `wrt` or `expr_text`.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _columns(names: Sequence[str], columns: dict[str, Any]) -> tuple[dict[str, n
     return {name: np.broadcast_to(a, (n,)).copy() for name, a in arrays.items()}, n
 
 
-def value(expr_text: str, **columns: Any) -> np.ndarray:
+def value(expr_text: str, /, **columns: Any) -> np.ndarray:
     """The expression's value at each point."""
     node, names = _parsed(expr_text)
     values, n = _columns(names, columns)
@@ -63,7 +64,7 @@ def value(expr_text: str, **columns: Any) -> np.ndarray:
     return np.broadcast_to(np.asarray(out, dtype=np.float64), (n,)).copy()
 
 
-def grad(expr_text: str, **columns: Any) -> dict[str, np.ndarray]:
+def grad(expr_text: str, /, **columns: Any) -> dict[str, np.ndarray]:
     """{name: ∂f/∂name at each point} for every variable of the expression, in one pass."""
     node, names = _parsed(expr_text)
     values, _ = _columns(names, columns)
@@ -73,7 +74,7 @@ def grad(expr_text: str, **columns: Any) -> dict[str, np.ndarray]:
             for name, g in differentiate(tape.output, tape, values, names, seed).items()}
 
 
-def derivative(expr_text: str, wrt: str | Sequence[str], order: int = 1,
+def derivative(expr_text: str, wrt: str | Sequence[str], /, order: int = 1,
                **columns: Any) -> np.ndarray:
     """The order-th derivative by `wrt` at each point; a list `wrt` is a mixed partial."""
     node, names = _parsed(expr_text)
@@ -86,7 +87,7 @@ def derivative(expr_text: str, wrt: str | Sequence[str], order: int = 1,
     return np.broadcast_to(out, (n,)).copy()
 
 
-def derivatives(expr_text: str, wrt: str, order: int, **columns: Any) -> list[np.ndarray]:
+def derivatives(expr_text: str, wrt: str, order: int, /, **columns: Any) -> list[np.ndarray]:
     """[f, ∂f/∂wrt, ..., ∂ⁿf/∂wrtⁿ] at each point, all from one tape: each order
     differentiates the graph of the one before."""
     node, names = _parsed(expr_text)
@@ -106,7 +107,7 @@ def derivatives(expr_text: str, wrt: str, order: int, **columns: Any) -> list[np
     return [np.broadcast_to(np.asarray(d, dtype=np.float64), (n,)).copy() for d in out]
 
 
-def hessian(expr_text: str, **columns: Any) -> dict[str, dict[str, np.ndarray]]:
+def hessian(expr_text: str, /, **columns: Any) -> dict[str, dict[str, np.ndarray]]:
     """H[a][b] = ∂²f/∂a∂b at each point: one backward for the gradient (keeping its
     graph), then one per variable."""
     node, names = _parsed(expr_text)

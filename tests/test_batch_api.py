@@ -107,3 +107,8 @@ def test_derivatives_past_the_last_nonzero_order_are_zero():
     np.testing.assert_array_equal(orders[1], np.full_like(X, 2.0))
     np.testing.assert_array_equal(orders[2], np.zeros_like(X))
     np.testing.assert_array_equal(orders[3], np.zeros_like(X))
+
+
+def test_a_variable_may_share_a_name_with_a_parameter():
+    got = batch.derivative("wrt**2 * expr_text", "wrt", wrt=X, expr_text=Y)
+    np.testing.assert_allclose(got, 2 * X * Y, rtol=1e-15)
