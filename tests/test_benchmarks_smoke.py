@@ -6,7 +6,6 @@ is that each workload computes what it claims, against an independent truth.
 
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,13 +137,3 @@ def test_cli_benchmark_rejects_a_wrong_or_short_answer():
         cli.check_gradients(b'{"gradient": {"x": 12.0, "y": 7.0}}\n', [(2, 3)])
     with pytest.raises(cli.Unavailable, match="2 lines for 1 points"):
         cli.check_gradients(right * 2, [(2, 3)])
-
-
-def test_batch_benchmark_checks_the_api_against_numpy_by_hand_and_reports_a_ratio():
-    import subprocess
-
-    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_batch", "--points", "2000",
-                           "--repeats", "1", "--no-dask"], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1])
-    assert done.returncode == 0, done.stderr
-    assert "ratio batch / hand time:" in done.stdout
