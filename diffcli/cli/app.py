@@ -33,6 +33,7 @@ COMMANDS = {
     "symbolic": "symbolic",
     "graph": "graph",
     "gradcheck": "gradcheck",
+    "plot": "plot",
 }
 
 

@@ -8,6 +8,7 @@ the path, numbers the results by input line and writes them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -41,8 +42,18 @@ class BatchJob:
     every: Callable[[dict[str, np.ndarray], int, list[str]], tuple[np.ndarray, dict[str, Any]]]
 
 
-def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool) -> ExitStatus:
-    """Answer every good point of `source`, in input order; BAD_INPUT if a line was bad."""
+def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool,
+              output: str | None = None) -> ExitStatus:
+    """Answer every good point of `source`, in input order; BAD_INPUT if a line was bad.
+    With `output` the results go to that file (NDJSON, Parquet or CSV) instead of stdout."""
+    from .files import suffix, written
+    from .tables import RESULT_FORMATS, columns_of, flatten, write_results
+
+    kind = suffix(output, RESULT_FORMATS, "--output") if output else None
+    if output and kind == "ndjson":  # the very lines of --json, into the file
+        with written(output) as temporary, open(temporary, "w", encoding="utf-8") as handle, \
+                contextlib.redirect_stdout(handle):
+            return run_batch(job, source, True, strict)
     names = variables(job.node)
     read, columns = _columns(names, job.fixed, source, strict)
     n = len(read)
@@ -56,6 +67,12 @@ def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool) -> ExitSt
             statuses.append(status)
     else:
         value, fields = job.every(columns, n, targets)
+        if output:
+            whole = flatten({"at": columns, "value": value, **fields,
+                             "line": np.asarray(read.line_numbers)})
+            status = write_results(output, kind, {key: np.broadcast_to(column, (n,))
+                                                  for key, column in whole.items()}, strict)
+            return ExitStatus.BAD_INPUT if read.bad else status
         echo = read.verbatim is not None and not job.fixed
         lines = _fast_lines(job.expression, read, columns, value, fields, echo) if as_json else None
         if lines is not None:
@@ -65,8 +82,19 @@ def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool) -> ExitSt
                  "value": value[i], **_take(fields, i), "check": None} for i in range(n)]
     for doc, line in zip(docs, read.line_numbers):
         doc["line"] = line
-    status = max(*statuses, emit_batch(docs, as_json, strict))
+    if output:
+        written_status = write_results(output, kind, columns_of(docs), strict)
+        status = max(*statuses, written_status)
+    else:
+        status = max(*statuses, emit_batch(docs, as_json, strict))
     return ExitStatus.BAD_INPUT if read.bad else ExitStatus(status)
+
+
+def batch_only(output: str | None) -> None:
+    """--output holds a batch's results; one point's result goes to stdout."""
+    if output:
+        raise BadInput("--output writes the results of a --points batch; without --points "
+                       "the result goes to stdout")
 
 
 def _take(fields: dict[str, Any], i: int) -> dict[str, Any]:
@@ -87,16 +115,26 @@ def read_batch(source: str, names: list[str], strict: bool, given: list[str]) ->
     from diffcli.expr import parse_value
 
     from . import points
+    from .tables import binary_kind, read_table
 
     try:
         if source == "-":
-            text = sys.stdin.read()
+            data = sys.stdin.buffer.read()
         else:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(source, "rb") as handle:
+                data = handle.read()
     except OSError as err:
         raise BadInput(f"--points: cannot read {source}: {err.strerror}") from None
-    read = points.read_points(text, names, parse_value)
+    kind = binary_kind(data)
+    if kind:
+        read = read_table(data, kind, names)
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise BadInput(f"--points: {source} is neither UTF-8 text (NDJSON, CSV) nor "
+                           f"Parquet or Arrow (byte {err.start + 1})") from None
+        read = points.read_points(text, names, parse_value)
     both = [name for name in read.ignored if name in given]
     if both:
         raise BadInput(f"{names_text(both)} given both with --at and in --points: give each "

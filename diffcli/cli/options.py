@@ -40,7 +40,17 @@ PointsFile = Annotated[
     str | None,
     typer.Option(
         "--points",
-        help="Batch: NDJSON or CSV (header row) of values, one point per line; '-' for stdin.",
+        help="Batch: NDJSON or CSV (header row) of values, one point per line, or a Parquet "
+        "or Arrow file (needs the parquet extra); '-' for stdin.",
+        show_default=False,
+    ),
+]
+ResultsFile = Annotated[
+    str | None,
+    typer.Option(
+        "--output", "-o",
+        help="Batch: write the results to FILE.ndjson, .csv or .parquet (columns at.x, value, "
+        "gradient.x, ...) instead of stdout.",
         show_default=False,
     ),
 ]

@@ -10,9 +10,9 @@ import typer
 from diffcli import render, verify
 
 from ..app import command
-from ..batch import BatchJob, PointResult, run_batch
+from ..batch import BatchJob, PointResult, batch_only, run_batch
 from ..errors import BadInput, names_text
-from ..options import At, Check, Expr, Output, PointsFile, Tolerance
+from ..options import At, Check, Expr, Output, PointsFile, ResultsFile, Tolerance
 from ..output import check_notes, checked, emit, title
 from ..values import bind, build, parse, parse_values, variables
 
@@ -28,6 +28,7 @@ def derivative(
     ] = None,
     order: Annotated[int, typer.Option("--order", min=1, help="Repeat a single --wrt N times.")] = 1,
     points: PointsFile = None,
+    output: ResultsFile = None,
     check: Check = None,
     *,
     tolerance: Tolerance,
@@ -63,7 +64,8 @@ def derivative(
                 node, columns, sequence, elementwise=True)}
 
         job = BatchJob(expression, node, values, sequence, check, one, every)
-        return run_batch(job, points, out.json, out.strict)
+        return run_batch(job, points, out.json, out.strict, output)
+    batch_only(output)
     bind(variables(node), values, sequence)
     doc, status = one(values, sequence)
     return max(status, emit(doc, out.json, out.strict, _draw))

@@ -9,15 +9,16 @@ import numpy as np
 from diffcli import render, verify
 
 from ..app import command
-from ..batch import BatchJob, PointResult, run_batch
-from ..options import At, Check, Expr, Output, PointsFile, Tolerance, Wrt
+from ..batch import BatchJob, PointResult, batch_only, run_batch
+from ..options import At, Check, Expr, Output, PointsFile, ResultsFile, Tolerance, Wrt
 from ..output import check_notes, checked, emit, title
 from ..values import bind, parse, parse_values, variables
 
 
 @command('diffcli grad "x**3 + y**2" --at x=2 --at y=3')
 def grad(expression: Expr, at: At = None, wrt: Wrt = None, points: PointsFile = None,
-         check: Check = None, *, tolerance: Tolerance, out: Output) -> int:
+         output: ResultsFile = None, check: Check = None, *, tolerance: Tolerance,
+         out: Output) -> int:
     """Gradient of a scalar expression by reverse mode."""
     node = parse(expression)
     values = parse_values(at)
@@ -39,7 +40,8 @@ def grad(expression: Expr, at: At = None, wrt: Wrt = None, points: PointsFile = 
             return value, {"gradient": gradient}
 
         job = BatchJob(expression, node, values, wrt, check, one, every)
-        return run_batch(job, points, out.json, out.strict)
+        return run_batch(job, points, out.json, out.strict, output)
+    batch_only(output)
     targets = bind(variables(node), values, wrt)
     if not targets:  # a constant: nothing to check
         check = False
