@@ -13,7 +13,13 @@ from diffcli import autograd, tensor
 from diffcli.autograd import gradcheck, gradgradcheck
 from diffcli.expr import FUNCTIONS, parse
 from diffcli.expr.symbolic import symbol, to_sympy
-from diffcli.verify import Status, check_claims, check_function, check_gradient
+from diffcli.verify import (
+    Status,
+    check_claims,
+    check_derivative,
+    check_function,
+    check_gradient,
+)
 from diffcli.verify.common import evaluate
 from diffcli.verify.differences import finite_difference
 
@@ -259,3 +265,27 @@ def test_a_check_agrees_when_one_component_is_judged_and_none_disagrees():
     check = check_gradient(parse("sin(3000*x) + y**2"), {"x": 0.3, "y": 1.5}, timeout=0.0)
     assert [c.status for c in check.components] == [Status.UNCHECKED, Status.MATCH]
     assert check.agree is True
+
+
+@pytest.mark.parametrize(("wrt", "truth"), [(("x",), 0.6), (("x", "x"), 1.8)])
+def test_rounding_in_differences_of_a_large_function_is_no_false_alarm(wrt, truth):
+    # Near 1e8 one ulp is 1.5e-8, so the difference quotient of 1e8 + x**2 (or the second
+    # one of 1e8 + x**3) is off by far more than fd_rtol; the rounding allowance, which
+    # grows like eps * |f| / h**order, keeps that from being called a mismatch.
+    text = "1e8 + x**2" if len(wrt) == 1 else "1e8 + x**3"
+    check = check_derivative(parse(text), {"x": 0.3}, wrt, timeout=0.0)
+    (component,) = check.components
+    assert float(component.autograd) == pytest.approx(truth, rel=1e-15)
+    assert abs(float(component.finite_difference) - truth) > FD_RTOL * truth
+    assert component.status is Status.MATCH
+
+
+def test_a_non_finite_autograd_value_where_sympy_has_a_number_is_a_mismatch():
+    check = check_gradient(parse("x**2"), {"x": 1.0}, grads={"x": math.nan})
+    assert check.components[0].status is Status.MISMATCH and check.agree is False
+
+
+def test_differences_that_are_nowhere_finite_judge_nothing():
+    # sqrt is nan left of 0: neither the differences nor (without time) sympy say anything.
+    check = check_gradient(parse("sqrt(x)"), {"x": -1.0}, timeout=0.0)
+    assert check.components[0].status is Status.UNCHECKED and check.agree is None
