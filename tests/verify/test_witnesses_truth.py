@@ -302,3 +302,11 @@ def test_differences_through_a_reduction_are_taken_element_by_element():
     # By y: d/dy_i dot(x, y) = x_i, with x left where it was.
     np.testing.assert_allclose(
         finite_difference(parse("sum(x**3) + dot(x, y)"), {"x": x, "y": y}, ["y"]), x, rtol=1e-10)
+
+
+def test_a_fourth_derivative_has_no_finite_difference_and_is_judged_by_sympy():
+    # d4/dx4 x**5 = 120 x; differences past the third order round too much to say anything.
+    check = check_derivative(parse("x**5"), {"x": 1.0}, ("x",) * 4)
+    (component,) = check.components
+    assert component.finite_difference is None and float(component.symbolic) == 120.0
+    assert component.status is Status.MATCH
