@@ -1,7 +1,7 @@
 """The witnesses tested against the truth: sympy's translation of every function against
 the engine's forward, finite differences against closed forms at Richardson's accuracy,
-and each tolerance pinned from both sides with an error of known size (just inside
-passes, just outside fails), so that a tolerance made looser or tighter is caught."""
+and each tolerance pinned from both sides with an error of known size (half the tolerance
+passes, one and a half fails), so that a tolerance made twice as loose or tight is caught."""
 
 import math
 
@@ -112,18 +112,18 @@ def _status(text, point, grad, **kwargs) -> Status:
 
 
 # d/dx x**3 at 2 is 12 exactly; a relative error r is 12 * (1 + r).
-@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (2.0, Status.MISMATCH)])
+@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (1.5, Status.MISMATCH)])
 def test_sympy_rtol_is_pinned_from_both_sides(factor, status):
     assert _status("x**3", {"x": 2.0}, 12.0 * (1 + factor * RTOL)) is status
 
 
-@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (2.0, Status.MISMATCH)])
+@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (1.5, Status.MISMATCH)])
 def test_sympy_atol_is_pinned_from_both_sides(factor, status):
     # d/dx x**2 at 0 is 0: only atol separates a small error from none.
     assert _status("x**2", {"x": 0.0}, factor * ATOL) is status
 
 
-@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (2.0, Status.MISMATCH)])
+@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (1.5, Status.MISMATCH)])
 def test_finite_difference_rtol_is_pinned_from_both_sides(factor, status):
     # Without sympy (no time), finite differences alone judge; exp(5) = 148 makes the
     # relative tolerance (1e-3) dwarf the absolute one and the rounding allowance.
@@ -131,13 +131,13 @@ def test_finite_difference_rtol_is_pinned_from_both_sides(factor, status):
     assert _status("exp(x)", {"x": 5.0}, truth * (1 + factor * FD_RTOL), timeout=0.0) is status
 
 
-@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (2.0, Status.MISMATCH)])
+@pytest.mark.parametrize(("factor", "status"), [(0.5, Status.MATCH), (1.5, Status.MISMATCH)])
 def test_finite_difference_atol_is_pinned_from_both_sides(factor, status):
     # The central difference of x**2 at 0 is exactly 0.
     assert _status("x**2", {"x": 0.0}, factor * FD_ATOL, timeout=0.0) is status
 
 
-@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (2.0, False)])
+@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (1.5, False)])
 def test_claim_rtol_is_pinned_from_both_sides(factor, ok):
     # The claim is the true derivative times (1 + r) at every point tried.
     claim = parse(f"3*x**2 * (1 + {factor * CLAIM_RTOL!r})")
@@ -146,7 +146,7 @@ def test_claim_rtol_is_pinned_from_both_sides(factor, ok):
     assert len(result.components[0].values) == 4  # the given point and three random ones
 
 
-@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (2.0, False)])
+@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (1.5, False)])
 def test_claim_atol_is_pinned_from_both_sides(factor, ok):
     # d/dx (y + x - x) = 0 everywhere, by autograd and by sympy.
     claim = parse(repr(factor * CLAIM_ATOL))
@@ -174,14 +174,14 @@ def _leaf(value: float):
     return tensor(np.array([value]), requires_grad=True)
 
 
-@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (2.0, False)])
+@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (1.5, False)])
 def test_gradcheck_rtol_is_pinned_from_both_sides(factor, ok):
     # At x = 2 the slope is 12; the backward is off by factor * rtol of it, far above atol.
     cube = _scaled_cube(1.0, 12.0 * factor * GRADCHECK_RTOL)
     assert gradcheck(cube, (_leaf(2.0),), raise_exception=False) is ok
 
 
-@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (2.0, False)])
+@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (1.5, False)])
 def test_gradcheck_atol_is_pinned_from_both_sides(factor, ok):
     # At x = 0 the slope is 0 (and the central difference of x**3 is eps**2 = 1e-12).
     cube = _scaled_cube(1.0, factor * GRADCHECK_ATOL)
@@ -231,19 +231,19 @@ def test_a_wrong_second_derivative_passes_gradcheck_and_fails_gradgradcheck():
     assert not gradgradcheck(cube, (_leaf(2.0),), (_leaf(1.0),), raise_exception=False)
 
 
-@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (2.0, False)])
+@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (1.5, False)])
 def test_gradgradcheck_rtol_is_pinned_from_both_sides(factor, ok):
     cube = _cube_with_curvature_off(12.0 * factor * GRADCHECK_RTOL)  # 6x = 12 at x = 2
     assert gradgradcheck(cube, (_leaf(2.0),), (_leaf(1.0),), raise_exception=False) is ok
 
 
-@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (2.0, False)])
+@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (1.5, False)])
 def test_gradgradcheck_atol_is_pinned_from_both_sides(factor, ok):
     cube = _cube_with_curvature_off(factor * GRADCHECK_ATOL)  # 6x = 0 at x = 0
     assert gradgradcheck(cube, (_leaf(0.0),), (_leaf(1.0),), raise_exception=False) is ok
 
 
-@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (2.0, False)])
+@pytest.mark.parametrize(("factor", "ok"), [(0.5, True), (1.5, False)])
 def test_check_function_uses_gradchecks_rtol_from_both_sides(factor, ok):
     cube = _scaled_cube(1.0, 12.0 * factor * GRADCHECK_RTOL)
     result = check_function(cube, ["x"], {"x": 2.0}, parse("x**3"))
