@@ -310,3 +310,15 @@ def test_a_fourth_derivative_has_no_finite_difference_and_is_judged_by_sympy():
     (component,) = check.components
     assert component.finite_difference is None and float(component.symbolic) == 120.0
     assert component.status is Status.MATCH
+
+
+def test_the_difference_step_grows_with_the_point():
+    # At x = 1e6 a step of 1e-3 would be a handful of ulps; 1e-3 * |x| keeps it exact for x**2.
+    assert float(finite_difference(parse("x**2"), {"x": 1e6}, ["x"])) == pytest.approx(
+        2e6, rel=1e-12)
+
+
+def test_second_differences_at_a_batch_of_points_are_taken_point_by_point():
+    x = np.array([0.5, 2.0])
+    second = finite_difference(parse("x**3"), {"x": x}, ["x", "x"])
+    np.testing.assert_allclose(second, 6 * x, rtol=1e-6)
