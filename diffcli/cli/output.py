@@ -79,12 +79,12 @@ def title(doc: dict, key: str = "expression") -> str:
 
 def checked(doc: dict, enabled: bool | None, run: Callable[[], Any]) -> ExitStatus:
     """Run the cross-check unless --no-check; put it in doc["check"]; CHECK_FAILED if the
-    witnesses disagree."""
+    witnesses disagree (not when none could judge)."""
     if enabled is False:
         return ExitStatus.OK
     outcome = run()
     doc["check"] = outcome.to_json()
-    return ExitStatus.OK if outcome.agree else ExitStatus.CHECK_FAILED
+    return ExitStatus.CHECK_FAILED if outcome.agree is False else ExitStatus.OK
 
 
 def check_notes(check: dict | None) -> list[str]:
@@ -97,8 +97,8 @@ def check_notes(check: dict | None) -> list[str]:
     if check["components"] and all(c["status"] == "undefined" for c in check["components"]):
         note = ("check: the derivative is not defined here: not finite by every witness, or "
                 "the expression itself is not finite (undefined)")
-    elif witness is None:
-        note = "check: no witness to compare with"
+    elif witness is None or check["agree"] is None:
+        note = "check: unchecked: no witness could judge autograd here"
     else:
         if check["agree"]:
             note = (f"check: autograd agrees with {witness} (max error: abs "
@@ -112,7 +112,7 @@ def check_notes(check: dict | None) -> list[str]:
             note += (f"; finite differences, an estimate, differ for {', '.join(off)}" if off
                      else " and with finite differences")
     unchecked = [c["name"] for c in check["components"] if c["status"] == "unchecked"]
-    if unchecked and witness is not None:
+    if unchecked and witness is not None and check["agree"] is not None:
         note += f"; no witness could judge {', '.join(unchecked)}"
     kinks = [c for c in check["components"] if c["status"] == "convention"]
     if kinks:

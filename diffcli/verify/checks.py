@@ -48,15 +48,18 @@ class Component:
 
 @dataclass
 class Check:
-    """The verdict of one check; `agree` is False when any component is a mismatch."""
+    """The verdict of one check; `agree` is False when any component is a mismatch, True
+    when a witness judged some component and none is, None when no witness judged any."""
 
     components: list[Component]
     formula: dict[str, str] = field(default_factory=dict)
     skipped: str | None = None
 
     @property
-    def agree(self) -> bool:
-        return all(c.status != Status.MISMATCH for c in self.components)
+    def agree(self) -> bool | None:
+        if any(c.status == Status.MISMATCH for c in self.components):
+            return False
+        return None if all(c.status == Status.UNCHECKED for c in self.components) else True
 
     def errors(self) -> tuple[float, float]:
         """Largest absolute and relative gap between autograd and its reference, over the

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from diffcli.expr.functions import FUNCTIONS, ROWS
-from diffcli.expr.tree import Binary, Call, Num, Unary, Var
+from diffcli.expr.tree import Binary, Call, Node, Num, Unary, Var, postorder, transform
 
 VARIABLES = ("x", "y", "z")
 ALL_FUNCTIONS = tuple(sorted(spec.name for spec in ROWS))
@@ -44,10 +44,34 @@ def _extend(children, function_names):
     )
 
 
-def trees(function_names=ALL_FUNCTIONS, max_leaves=12):
-    """Random trees using the given functions."""
-    return st.recursive(leaves, lambda c: _extend(c, list(function_names)),
-                        max_leaves=max_leaves)
+def _with_variable(tree: Node, name: str) -> Node:
+    """The tree, or (when it has no variable) the tree with its first leaf made `name`."""
+    if any(isinstance(n, Var) for n in postorder(tree)):
+        return tree
+    first = [True]
+
+    def rebuild(node: Node, args: list) -> Node:
+        if isinstance(node, Num):
+            if first[0]:
+                first[0] = False
+                return Var(name)
+            return node
+        if isinstance(node, Unary):
+            return Unary(node.op, args[0])
+        if isinstance(node, Binary):
+            return Binary(node.op, *args)
+        return Call(node.name, tuple(args))
+
+    return transform(tree, rebuild)
+
+
+def trees(function_names=ALL_FUNCTIONS, max_leaves=12, variable=True):
+    """Random trees using the given functions; with `variable`, each has a variable."""
+    drawn = st.recursive(leaves, lambda c: _extend(c, list(function_names)),
+                         max_leaves=max_leaves)
+    if not variable:
+        return drawn
+    return st.builds(_with_variable, drawn, st.sampled_from(VARIABLES))
 
 
 def sample(domain, rng: np.random.Generator, size: int) -> np.ndarray:

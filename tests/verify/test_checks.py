@@ -83,7 +83,7 @@ def test_symbolic_budget_stops_a_huge_derivative():
 MODERATE = st.floats(-2, 2).map(lambda v: 0.0 if abs(v) < 1e-6 else v)
 
 
-@settings(max_examples=200, deadline=None, derandomize=True,
+@settings(max_examples=2 * settings.default.max_examples, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(trees(SMOOTH, max_leaves=6), st.lists(MODERATE, min_size=3, max_size=3))
 def test_no_false_alarm_on_correct_gradients(tree, coords):
@@ -117,7 +117,7 @@ def test_finite_differences_that_do_not_settle_are_no_witness_rather_than_a_fals
     node = parse("sin(3000*x) + x")
     check = check_gradient(node, {"x": 0.3}, timeout=0.0).to_json()
     (component,) = check["components"]
-    assert component["status"] == "unchecked" and check["agree"]
+    assert component["status"] == "unchecked" and check["agree"] is None
     assert component["autograd"] == pytest.approx(3000 * math.cos(900.0) + 1, rel=1e-12)
 
 
