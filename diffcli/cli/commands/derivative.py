@@ -14,10 +14,10 @@ from diffcli.expr import taylor
 
 from ..app import command
 from ..batch import BatchJob, PointResult, batch_only, run_batch
-from ..errors import BadInput, names_text
+from ..errors import BadInput
 from ..options import At, Check, Expr, Output, PointsFile, ResultsFile, Tolerance
 from ..output import check_notes, checked, emit, title
-from ..values import bind, build, parse, parse_values, variables
+from ..values import bind, build, only_variable, parse, parse_values, variables
 
 
 class Method(str, Enum):
@@ -54,7 +54,7 @@ def derivative(
     By vectors it has the shape output + each variable's.
     """
     node = parse(expression)
-    wrt = wrt or _only_variable(variables(node))
+    wrt = wrt or only_variable(variables(node))
     if order > 1 and len(wrt) > 1:
         raise BadInput("--order repeats a single --wrt; for a mixed partial give each --wrt in "
                        "order (e.g. --wrt x --wrt x --wrt y)")
@@ -98,15 +98,6 @@ def derivative(
     bind(variables(node), values, sequence)
     doc, status = one(values, sequence)
     return max(status, emit(doc, out.json, out.strict, _draw))
-
-
-def _only_variable(names: list[str]) -> list[str]:
-    """Without --wrt, the expression's one variable."""
-    if len(names) == 1:
-        return names
-    if not names:
-        raise BadInput("the expression has no variables: every derivative of a constant is 0")
-    raise BadInput(f"--wrt is needed: the expression has the variables {names_text(names)}")
 
 
 def _draw(doc: dict) -> None:
