@@ -83,7 +83,7 @@ def derivative(expr_text: str, wrt: str | Sequence[str], /, order: int = 1,
     unknown = [name for name in sequence if name not in names]
     if unknown or not sequence:
         raise ValueError(f"wrt must name variables of the expression {list(names)}, got {wrt!r}")
-    out = nested_derivative(node, values, sequence, budget=float("inf"))
+    out = nested_derivative(node, values, sequence, budget=float("inf"), elementwise=True)
     return np.broadcast_to(out, (n,)).copy()
 
 

@@ -34,6 +34,7 @@ COMMANDS = {
     "graph": "graph",
     "gradcheck": "gradcheck",
     "plot": "plot",
+    "taylor": "taylor",
 }
 
 

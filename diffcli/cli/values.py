@@ -98,3 +98,12 @@ def build(node: Any, values: dict[str, Any], text: str | None = None,
     from diffcli.expr import tape as tapes
 
     return tapes.build(node, values, requires_grad=requires_grad, text=text)
+
+
+def only_variable(names: list[str]) -> list[str]:
+    """Without --wrt, the expression's one variable."""
+    if len(names) == 1:
+        return names
+    if not names:
+        raise BadInput("the expression has no variables: every derivative of a constant is 0")
+    raise BadInput(f"--wrt is needed: the expression has the variables {names_text(names)}")

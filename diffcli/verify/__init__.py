@@ -20,7 +20,7 @@ from .checks import (
 )
 from .claims import ClaimCheck, ClaimComponent, check_claims, random_points
 from .differences import finite_difference
-from .formulas import Formulas, symbolic_derivatives
+from .formulas import Formulas, check_taylor, symbolic_derivatives, symbolic_taylor
 from .function_check import FunctionCheck, FunctionError, InputCheck, check_function
 from .judging import Status, Tolerances
 from .proof import PROOF_TIMEOUT, prove_claim
@@ -46,6 +46,7 @@ __all__ = [
     "check_gradient",
     "check_hessian",
     "check_jacobian",
+    "check_taylor",
     "differentiate",
     "finite_difference",
     "gradient",
@@ -55,4 +56,5 @@ __all__ = [
     "random_points",
     "run_with_budget",
     "symbolic_derivatives",
+    "symbolic_taylor",
 ]

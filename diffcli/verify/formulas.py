@@ -3,7 +3,7 @@ checks' time budget."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from diffcli.expr.tree import Node
@@ -47,3 +47,50 @@ def symbolic_derivatives(node: Node, names: Sequence[str], *, latex: bool = Fals
         nothing = dict.fromkeys(names)
         return Formulas(nothing, dict(nothing) if latex else None, skipped)
     return Formulas(*result)
+
+
+def symbolic_taylor(node: Node, point: Mapping[str, float], wrt: str, order: int, *,
+                    timeout: float = 10.0) -> tuple[list[float] | None, str | None]:
+    """sympy's Taylor coefficients of the expression in `wrt` around point[wrt], the other
+    variables held at their values: (coefficients 0..order, None) or (None, why skipped)."""
+
+    def job():
+        import sympy
+
+        from diffcli.expr.symbolic import symbol, to_sympy
+
+        t = sympy.Dummy("t")
+        # Each value is the exact rational of its double, so sympy expands where we evaluate.
+        at = {symbol(name): sympy.Rational(float(value)) for name, value in point.items()}
+        at[symbol(wrt)] = at[symbol(wrt)] + t
+        series = to_sympy(node).subs(at).series(t, 0, order + 1).removeO()
+        return [float(sympy.expand(series).coeff(t, k).evalf(30)) for k in range(order + 1)]
+
+    return run_with_budget(job, timeout)
+
+
+def check_taylor(node: Node, point: Mapping[str, float], wrt: str, coefficients: Sequence[float],
+                 *, timeout: float = 10.0, rtol: float | None = None,
+                 atol: float | None = None) -> dict:
+    """Taylor coefficients against sympy's series, each within atol + rtol * magnitude:
+    {"agree", "symbolic", "max_abs_error", "max_rel_error", "skipped"} (agree None when
+    sympy was skipped)."""
+    import numpy as np
+
+    from .common import close, plain
+    from .judging import Tolerances
+
+    tolerances = Tolerances()
+    rtol = tolerances.rtol if rtol is None else rtol
+    atol = tolerances.atol if atol is None else atol
+    want, skipped = symbolic_taylor(node, point, wrt, len(coefficients) - 1, timeout=timeout)
+    if want is None:
+        return {"agree": None, "symbolic": None, "max_abs_error": None, "max_rel_error": None,
+                "skipped": skipped}
+    got, want_array = np.asarray(coefficients, dtype=np.float64), np.asarray(want)
+    gap = np.abs(got - want_array)
+    with np.errstate(all="ignore"):
+        relative = np.where(gap == 0, 0.0, gap / np.maximum(np.abs(got), np.abs(want_array)))
+    return {"agree": bool(close(got, want_array, rtol, atol).all()), "symbolic": plain(want),
+            "max_abs_error": plain(gap.max()), "max_rel_error": plain(relative.max()),
+            "skipped": None}

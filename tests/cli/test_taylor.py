@@ -1,0 +1,60 @@
+"""diffcli taylor: coefficients f^(k)(a)/k! against sympy's series at 30 digits."""
+
+import math
+
+import pytest
+import sympy
+
+x = sympy.Symbol("x", real=True)
+
+
+def sympy_coefficients(f, at: float, order: int) -> list[float]:
+    """f^(k)(at)/k! from sympy's exact derivatives at 30 digits (its series at order 20
+    takes minutes)."""
+    out = []
+    for k in range(order + 1):
+        out.append(float((f.subs(x, sympy.Rational(str(at))) / math.factorial(k)).evalf(30)))
+        f = sympy.diff(f, x)
+    return out
+
+
+@pytest.mark.parametrize(("text", "f"), [
+    ("exp(sin(x))", sympy.exp(sympy.sin(x))),
+    ("log(1+x**2)", sympy.log(1 + x**2)),
+    ("atan(x)", sympy.atan(x)),
+    ("x**7.5", x ** sympy.Rational(15, 2)),
+    ("sigmoid(x)", 1 / (1 + sympy.exp(-x))),
+])
+def test_order_20_coefficients_match_sympy_to_1e_10(cli, text, f):
+    doc = cli("taylor", text, "--at", "x=0.7", "--order", "20", "--json", "--no-check").json()
+    want = sympy_coefficients(f, 0.7, 20)
+    assert list(doc) == ["expression", "at", "value", "order", "coefficients", "check"]
+    assert doc["order"] == 20 and doc["value"] == doc["coefficients"][0]
+    for k, (got, w) in enumerate(zip(doc["coefficients"], want, strict=True)):
+        assert abs(got - w) <= 1e-10 * abs(w) + 1e-300, k
+
+
+def test_check_agrees_with_sympys_series(cli):
+    doc = cli("taylor", "exp(sin(x))", "--at", "x=0.7", "--order", "5", "--json").json()
+    assert doc["check"]["agree"] is True and doc["check"]["skipped"] is None
+    assert doc["check"]["symbolic"] == pytest.approx(doc["coefficients"], rel=1e-10)
+
+
+def test_other_variables_are_held_at_their_values(cli):
+    doc = cli("taylor", "exp(x)*y", "--wrt", "x", "--at", "x=0,y=3", "--order", "4",
+              "--json").json()
+    assert doc["coefficients"] == pytest.approx([3 / math.factorial(k) for k in range(5)],
+                                                rel=1e-15)
+
+
+def test_poly_gives_the_polynomial_text(cli):
+    doc = cli("taylor", "x**3 + 2*x", "--at", "x=1", "--order", "3", "--poly", "--json",
+              "--no-check").json()
+    # (1 + h)**3 + 2 (1 + h) = 3 + 5h + 3h**2 + h**3, worked by hand.
+    assert doc["coefficients"] == [3.0, 5.0, 3.0, 1.0]
+    assert doc["polynomial"] == "3 + 5*(x - 1) + 3*(x - 1)**2 + 1*(x - 1)**3"
+
+
+def test_a_reduction_is_bad_input(cli):
+    run = cli("taylor", "sum(x)", "--at", "x=0.5")
+    assert run.code == 2 and "elementwise" in run.stderr
