@@ -320,5 +320,8 @@ def test_the_difference_step_grows_with_the_point():
 
 def test_second_differences_at_a_batch_of_points_are_taken_point_by_point():
     x = np.array([0.5, 2.0])
-    second = finite_difference(parse("x**3"), {"x": x}, ["x", "x"])
+    second = finite_difference(parse("x**3"), {"x": x}, ["x", "x"], elementwise=True)
     np.testing.assert_allclose(second, 6 * x, rtol=1e-6)
+    # Without `elementwise`, x is one vector variable: the full Hessian, diag(6x).
+    full = finite_difference(parse("x**3"), {"x": x}, ["x", "x"])
+    np.testing.assert_allclose(full[0], [[6 * x[0], 0.0], [0.0, 0.0]], rtol=1e-6, atol=1e-6)
