@@ -1,60 +1,42 @@
 """Three witnesses for every derivative: autograd, sympy, finite differences, and the
-verdicts that weigh them. Importing this package loads neither sympy nor multiprocessing;
-a check loads them when it first asks sympy."""
+verdicts that weigh them. Importing this package loads neither sympy nor multiprocessing,
+nor any of its modules: each loads on first use of one of its names, so a gradient
+without a check pays only for the autograd witness."""
 
-from .autograd_witness import (
-    NESTED_BUDGET,
-    TooCostly,
-    differentiate,
-    gradient,
-    nested_derivative,
-    nonfinite_origin,
-)
-from .checks import (
-    Check,
-    Component,
-    check_derivative,
-    check_gradient,
-    check_hessian,
-    check_jacobian,
-)
-from .claims import ClaimCheck, ClaimComponent, check_claims, random_points
-from .differences import finite_difference
-from .formulas import Formulas, check_taylor, symbolic_derivatives, symbolic_taylor
-from .function_check import FunctionCheck, FunctionError, InputCheck, check_function
-from .judging import Status, Tolerances
-from .proof import PROOF_TIMEOUT, prove_claim
-from .sympy_witness import run_with_budget
+from __future__ import annotations
 
-__all__ = [
-    "NESTED_BUDGET",
-    "PROOF_TIMEOUT",
-    "Check",
-    "ClaimCheck",
-    "ClaimComponent",
-    "Component",
-    "Formulas",
-    "FunctionCheck",
-    "FunctionError",
-    "InputCheck",
-    "Status",
-    "Tolerances",
-    "TooCostly",
-    "check_claims",
-    "check_derivative",
-    "check_function",
-    "check_gradient",
-    "check_hessian",
-    "check_jacobian",
-    "check_taylor",
-    "differentiate",
-    "finite_difference",
-    "gradient",
-    "nested_derivative",
-    "nonfinite_origin",
-    "prove_claim",
-    "random_points",
-    "run_with_budget",
-    "symbolic_derivatives",
-    "symbolic_taylor",
-]
+import importlib
+from typing import Any
+
+# public name -> the module of this package that defines it
+_HOME = {
+    **dict.fromkeys(("NESTED_BUDGET", "TooCostly", "differentiate", "gradient",
+                     "nested_derivative", "nonfinite_origin"), "autograd_witness"),
+    **dict.fromkeys(("Check", "Component", "check_derivative", "check_gradient",
+                     "check_hessian", "check_jacobian"), "checks"),
+    **dict.fromkeys(("ClaimCheck", "ClaimComponent", "check_claims", "random_points"),
+                    "claims"),
+    "finite_difference": "differences",
+    **dict.fromkeys(("Formulas", "check_taylor", "symbolic_derivatives", "symbolic_taylor"),
+                    "formulas"),
+    **dict.fromkeys(("FunctionCheck", "FunctionError", "InputCheck", "check_function"),
+                    "function_check"),
+    **dict.fromkeys(("Status", "Tolerances"), "judging"),
+    **dict.fromkeys(("PROOF_TIMEOUT", "prove_claim"), "proof"),
+    "run_with_budget": "sympy_witness",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
