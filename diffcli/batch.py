@@ -20,9 +20,9 @@ import numpy as np
 from diffcli import autograd
 from diffcli.expr import parse, variables
 from diffcli.expr.tape import build
+from diffcli.expr.tree import has_reduction
 from diffcli.verify import nested_derivative
 from diffcli.verify.autograd_witness import differentiate
-from diffcli.verify.common import has_reduction
 
 __all__ = ["derivative", "derivatives", "grad", "hessian", "value"]
 

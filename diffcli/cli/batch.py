@@ -167,12 +167,11 @@ def vectorisable(node: Any, columns: dict[str, Any]) -> bool:
     A reduction (sum, dot, ...) or a vector value would mix the batch axis with the
     values' own axis, so those batches run point by point instead.
     """
-    from diffcli.expr import FUNCTIONS
-    from diffcli.expr.tree import Call, postorder
+    from diffcli.expr.tree import has_reduction
 
     if any(column.ndim != 1 for column in columns.values()):
         return False
-    return not any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(node))
+    return not has_reduction(node)
 
 
 def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,

@@ -15,7 +15,18 @@ from diffcli.autograd import forward
 
 from .errors import ExprError
 from .functions import FUNCTIONS
-from .tree import Binary, Call, Node, Num, Unary, Var, postorder, to_text, transform
+from .tree import (
+    Binary,
+    Call,
+    Node,
+    Num,
+    Unary,
+    Var,
+    has_reduction,
+    postorder,
+    to_text,
+    transform,
+)
 
 _BINARY = {
     "+": lambda a, b: a + b,
@@ -28,7 +39,7 @@ _BINARY = {
 
 def elementwise(node: Node) -> bool:
     """Whether the expression calls no reduction."""
-    return not any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(node))
+    return not has_reduction(node)
 
 
 def derivatives(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,

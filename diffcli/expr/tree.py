@@ -132,6 +132,12 @@ def equal(a: Node, b: Node) -> bool:
     return True
 
 
+def has_reduction(root: Node) -> bool:
+    """Whether the expression calls a reduction (sum, dot, ...): then its values' elements
+    are not independent points."""
+    return any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(root))
+
+
 def variables(root: Node) -> list[str]:
     """Variable names in order of first appearance in the text (constants excluded)."""
     seen: dict[str, int] = {}

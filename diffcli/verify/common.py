@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from diffcli.expr.tape import build
-from diffcli.expr.tree import FUNCTIONS, Call, Node, postorder
+from diffcli.expr.tree import Node
 
 
 def plain(value):
@@ -62,7 +62,3 @@ def evaluate(node: Node, values: Mapping) -> np.ndarray:
 def magnitude(value: np.ndarray) -> float:
     """The largest finite |value|, at least 1: the scale that rounding errors grow with."""
     return float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))
-
-
-def has_reduction(node: Node) -> bool:
-    return any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(node))

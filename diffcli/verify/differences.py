@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from diffcli.expr.tree import Node
+from diffcli.expr.tree import Node, has_reduction
 
-from .common import close, evaluate, has_reduction, magnitude, point_values, sum_to
+from .common import close, evaluate, magnitude, point_values, sum_to
 
 MAX_ORDER = 3
 STEP = {1: 1e-3, 2: 1e-4, 3: 1e-3}  # the coarsest step h, by order

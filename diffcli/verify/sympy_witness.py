@@ -10,9 +10,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from diffcli.expr.tree import Node
+from diffcli.expr.tree import Node, has_reduction
 
-from .common import has_reduction, sum_to
+from .common import sum_to
 
 FORMULA_CHARS = 10_000  # a longer formula is cut here, with "..."
 
