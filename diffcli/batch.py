@@ -23,6 +23,7 @@ from diffcli.expr.tape import build
 from diffcli.expr.tree import has_reduction
 from diffcli.verify import nested_derivative
 from diffcli.verify.autograd_witness import differentiate
+from diffcli.verify.autograd_witness import gradient as verify_gradient
 
 __all__ = ["derivative", "derivatives", "grad", "hessian", "value"]
 
@@ -67,11 +68,9 @@ def value(expr_text: str, /, **columns: Any) -> np.ndarray:
 def grad(expr_text: str, /, **columns: Any) -> dict[str, np.ndarray]:
     """{name: ∂f/∂name at each point} for every variable of the expression, in one pass."""
     node, names = _parsed(expr_text)
-    values, _ = _columns(names, columns)
-    tape = build(node, values)
-    seed = autograd.Tensor(np.ones_like(tape.output.data))
-    return {name: np.asarray(g.data, dtype=np.float64)
-            for name, g in differentiate(tape.output, tape, values, names, seed).items()}
+    values, n = _columns(names, columns)
+    _, gradient = verify_gradient(node, values, names, batch=n)
+    return {name: np.asarray(g, dtype=np.float64) for name, g in gradient.items()}
 
 
 def derivative(expr_text: str, wrt: str | Sequence[str], /, order: int = 1,
