@@ -636,7 +636,7 @@ def min(x: Operand, dim: Any = None, keepdim: bool = False) -> Any:
 
 def norm(x: Operand, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = _tensor(x)
-    if p == 2:
+    if p == 2 or p == "fro":
         return Norm.apply(x, dim, keepdim)
     if p == math.inf:
         return amax(abs(x), dim, keepdim)
@@ -1157,6 +1157,21 @@ def randn_like(x: Tensor, requires_grad: bool = False) -> Tensor:
     return randn(np.shape(_data(x)), requires_grad=requires_grad)
 
 
+# The matrix functions are written in terms of the ops above, and live beside them.
+from .linalg import (  # noqa: E402
+    det,
+    diag,
+    inv,
+    log_softmax,
+    logdet,
+    logsumexp,
+    softmax,
+    trace,
+)
+
+inverse = inv
+
+
 # -- Tensor's operators and methods ---------------------------------------------------
 def _comparison(op: Callable) -> Callable[[Tensor, Operand], Tensor]:
     def compare(self: Tensor, other: Operand) -> Tensor:
@@ -1236,6 +1251,14 @@ def _install_tensor_methods() -> None:
         "matmul": matmul,
         "dot": dot,
         "outer": outer,
+        "trace": trace,
+        "det": det,
+        "logdet": logdet,
+        "inverse": inverse,
+        "diag": diag,
+        "softmax": softmax,
+        "log_softmax": log_softmax,
+        "logsumexp": logsumexp,
         "round": _round,
         "clone": clone,
         "T": property(lambda self: permute(self, tuple(reversed(range(self.ndim))))),
