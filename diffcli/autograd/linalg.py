@@ -8,6 +8,7 @@ follow from ``create_graph=True``. det, logdet and inv take batches of square ma
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,9 @@ import numpy as np
 from .function import BackwardNode, Function
 from .ops import _axes, _spread, _tensor, stack, where
 from .tensor import Tensor, _make
+
+# log(0) in logdet and logsumexp gives -inf as in PyTorch, without numpy's warnings.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 Ctx = BackwardNode
 
