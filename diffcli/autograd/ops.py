@@ -506,18 +506,50 @@ class Prod(Function):
         if not np.any(x.data == 0):
             return _spread(g * out, ctx) / x, None, None
         # With zeros, out / x is 0/0: use the product of the other elements directly.
-        others = _product_of_others(x.data, ctx.axes)
-        return _spread(g, ctx) * others, None, None
+        return _spread(g, ctx) * _product_of_others(x, ctx.axes), None, None
 
 
-def _product_of_others(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """For each element, the product of the other elements of its reduction group."""
-    moved = np.moveaxis(data, axes, tuple(range(len(axes))))
-    flat = moved.reshape((-1, *moved.shape[len(axes) :]))
-    before = np.cumprod(np.concatenate([np.ones_like(flat[:1]), flat[:-1]]), axis=0)
-    after = np.cumprod(np.concatenate([np.ones_like(flat[:1]), flat[::-1][:-1]]), axis=0)[::-1]
-    others = (before * after).reshape(moved.shape)
-    return np.moveaxis(others, tuple(range(len(axes))), axes)
+def _product_of_others(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """For each element, the product of the other elements of its reduction group.
+
+    Recorded (under create_graph), it is written in Tensor ops that stay exact at every
+    order where x has zeros: the product of the nonzero others times the product of the
+    zero others (which is 0 unless the element is its group's only zero, and whose
+    derivatives are products of the remaining zeros, found again by this rule).
+    """
+    order = (*axes, *[i for i in range(x.ndim) if i not in axes])
+    moved = x.permute(order) if order != tuple(range(x.ndim)) else x
+    flat = moved.reshape(math.prod(moved.shape[: len(axes)]), -1)  # (group size, groups)
+    if state.grad_enabled:
+        zero = flat.data == 0
+        safe = where(zero, 1.0, flat)
+        others = prod(safe, 0, keepdim=True) / safe * _product_of_zeros(flat, zero)
+    else:  # only the values matter: exclusive products from both ends, O(n)
+        data = flat.data
+        ones = np.ones_like(data[:1])
+        before = np.cumprod(np.concatenate([ones, data[:-1]]), axis=0)
+        after = np.cumprod(np.concatenate([ones, data[::-1][:-1]]), axis=0)[::-1]
+        others = _make(before * after)
+    others = others.reshape(moved.shape)
+    return others.permute(tuple(np.argsort(order))) if moved is not x else others
+
+
+def _product_of_zeros(flat: Tensor, zero: np.ndarray) -> Tensor:
+    """Per element of ``flat`` (groups in columns), the product of the zeros of its group
+    other than itself, as a Tensor whose derivatives are products of the other zeros."""
+    rows, cols = np.nonzero(zero)
+    positions = rows * flat.shape[1] + cols  # into flat.reshape(-1)
+    group_size = np.bincount(cols)
+    # Row a of `table`: where the other zeros of zero a's group are (-1 pads).
+    table = np.full((len(rows), builtins.max(group_size.max() - 1, 0)), -1)
+    for col in np.flatnonzero(group_size > 1):
+        members = np.flatnonzero(cols == col)
+        for i, a in enumerate(members):
+            table[a, : len(members) - 1] = np.delete(positions[members], i)
+    padded = table < 0
+    factors = where(padded, 1.0, flat.reshape(-1)[np.where(padded, 0, table)])
+    of_each_zero = IndexAdd.apply(prod(factors, 1), (rows, cols), flat.shape)
+    return where(zero, of_each_zero, prod(where(zero, flat, 1.0), 0, keepdim=True))
 
 
 class Amax(Function):
@@ -689,7 +721,7 @@ class Reshape(Function):
 class Permute(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, axes: tuple[int, ...]) -> Any:
-        ctx.inverse = tuple(np.argsort(axes))
+        ctx.inverse = tuple([int(i) for i in np.argsort(axes)])  # ints: permute(*) reads them
         return _view(x, np.transpose(x.data, axes))
 
     @staticmethod
