@@ -367,23 +367,29 @@ class Where(Function):
 
 
 class Clamp(Function):
+    """Limit to [low, high]; tensor bounds take the gradient where they are the result,
+    with PyTorch's ties: x keeps it at a bound, and where low > high the result is high."""
+
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, low: Any, high: Any) -> Any:
-        data = x.data
-        inside = np.ones(data.shape, dtype=bool)
+        data, lo, hi = x.data, _data(low), _data(high)
         try:
-            if low is not None:
-                inside &= data >= low
-            if high is not None:
-                inside &= data <= high
+            out = np.clip(data, lo, hi)
+            above_low = True if low is None else data >= lo
+            below_high = True if high is None else data <= hi
+            to_low = None if low is None else (data < lo) & (True if high is None else lo < hi)
+            to_high = None if high is None else (data > hi) | (False if low is None else hi < lo)
         except ValueError:
             raise _broadcast_error(x, *[b for b in (low, high) if b is not None]) from None
-        ctx._save_values(inside)
-        return np.clip(data, low, high)
+        ctx._save_values(above_low & below_high, to_low, to_high)
+        return out
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        return g * ctx.saved_tensors[0], None, None
+        to_x, to_low, to_high = ctx.saved_tensors
+        need_x, need_low, need_high = ctx.needs_input_grad
+        return (g * to_x if need_x else None, g * to_low if need_low else None,
+                g * to_high if need_high else None)
 
 
 def _operator(function: type[Function]) -> Callable[[Tensor, Operand], Tensor]:
@@ -446,8 +452,11 @@ def where(condition: Any, a: Operand, b: Operand) -> Tensor:
 
 
 def clamp(x: Operand, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to [min, max]; the gradient is 1 inside (bounds included), 0 outside."""
-    return Clamp.apply(_tensor(x), _data(min), _data(max))
+    """Limit values to [min, max]; the gradient is 1 inside (bounds included), 0 outside,
+    and goes to a tensor bound where the value is that bound, as torch.clamp's does."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(_tensor(x), min, max)
 
 
 # -- reductions ---------------------------------------------------------------------

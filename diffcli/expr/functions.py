@@ -103,15 +103,6 @@ def _integer(x):
     return x == x.round()
 
 
-def _clamp(ops, x, lo, hi):
-    """min(max(x, lo), hi) with torch.clamp's gradients for tensor bounds: x takes it
-    between the bounds (included), lo where x is below it and lo < hi, hi where the result
-    is hi. (The engine's clamp holds its bounds constant; here they may be variables.)"""
-    lo = ops.where(lo < hi, lo, lo.detach())
-    low = ops.where(x < lo, lo, x)
-    return ops.where(low > hi, hi, low)
-
-
 ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("abs", 1, 1, "abs", "Abs", abs, (NONZERO,), kink=_at_zero),
     FunctionSpec("exp", 1, 1, "exp", "exp", math.exp, (ANYWHERE,)),
@@ -157,7 +148,7 @@ ROWS: tuple[FunctionSpec, ...] = (
                  kink=_ties),
     FunctionSpec("min", 2, 2, "minimum", "Min", min, (OUTER, INNER), aliases=("minimum",),
                  kink=_ties),
-    FunctionSpec("clamp", 3, 3, _clamp, lambda sp, a, lo, hi: sp.Min(sp.Max(a, lo), hi),
+    FunctionSpec("clamp", 3, 3, "clamp", lambda sp, a, lo, hi: sp.Min(sp.Max(a, lo), hi),
                  lambda x, lo, hi: min(max(x, lo), hi),
                  (CLAMPED, between(-1.1, -0.9), between(0.9, 1.1)), aliases=("clip",),
                  kink=lambda x, lo, hi: _ties(x, lo) | _ties(x, hi) | _ties(lo, hi)),
