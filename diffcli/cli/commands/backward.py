@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
 from diffcli import Tensor, ones_like, render, tensor, verify
+from diffcli.autograd.engine import REFERENCE_CYCLE
 
 from ..app import command
 from ..errors import BadInput, explain
@@ -48,8 +51,12 @@ def backward(
     seed = None if grad_output is None else tensor(parse_value(grad_output))
     for done in range(repeat):
         try:
-            output.backward(seed, retain_graph=True if retain_graph else None,
-                            create_graph=create_graph)
+            with warnings.catch_warnings():
+                # The engine warns, as PyTorch does, that .grad now holds a reference cycle;
+                # the user asked for --create-graph, and the process ends right after.
+                warnings.filterwarnings("ignore", re.escape(REFERENCE_CYCLE), UserWarning)
+                output.backward(seed, retain_graph=True if retain_graph else None,
+                                create_graph=create_graph)
         except RuntimeError as err:
             raise BadInput(f"backward pass {done + 1} of {repeat}: {explain(err)}") from None
     grads = {name: _leaf_grad(tape, values, name) for name in targets}
