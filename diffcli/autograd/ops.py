@@ -241,9 +241,12 @@ def _power(base: Any, exponent: Any) -> Any:
     """``base ** exponent``, with the same values as np.power.
 
     For a single whole-number exponent, the power of |base| with the sign put back:
-    glibc's pow takes a path about 30 times slower for negative bases.
+    glibc's pow takes a path about 30 times slower for negative bases. A square (the
+    commonest power) and the power 1 in its gradient take one pass without pow.
     """
     if np.ndim(exponent) == 0 and np.ndim(base) and float(exponent).is_integer():
+        if exponent == 1 or exponent == 2:
+            return np.positive(base) if exponent == 1 else np.square(base)
         magnitude = np.power(np.abs(base), exponent)
         return np.copysign(magnitude, base) if int(exponent) % 2 else magnitude
     return np.power(base, exponent)
