@@ -11,6 +11,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import diffcli as dc
 from diffcli import autograd
@@ -186,6 +189,46 @@ def test_third_derivative_of_logdet_of_scaled_matrix():
 
 
 # -- inv ------------------------------------------------------------------------------
+def test_logdet_gradient_at_a_singular_matrix_is_infinite_where_a_cofactor_is_not_zero():
+    a = leaf([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    g = gradient(dc.logdet, a)
+    np.testing.assert_array_equal(np.isinf(g), cofactors(a.data) != 0)
+
+
+# -- properties over random matrices ---------------------------------------------------
+MATRIX = st.integers(1, 4).flatmap(lambda n: hnp.arrays(
+    np.float64, (n, n), elements=st.floats(-3, 3, allow_nan=False, width=64)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(MATRIX)
+def test_det_gradient_contracted_with_the_matrix_is_n_det(values):
+    # Euler's theorem: det is homogeneous of degree n, so sum(A * d det/dA) = n det A.
+    a = leaf(values)
+    contracted = float((gradient(dc.det, a) * values).sum())
+    n = values.shape[0]
+    assert contracted == pytest.approx(n * np.linalg.det(values), rel=1e-7, abs=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(MATRIX)
+def test_logdet_gradient_times_the_matrix_is_the_identity(values):
+    a = values + 8.0 * np.eye(len(values))  # diagonally dominant: det > 0
+    g = gradient(dc.logdet, leaf(a))
+    np.testing.assert_allclose(g.T @ a, np.eye(len(a)), atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+                  elements=st.floats(-50, 50, allow_nan=False, width=64)), st.data())
+def test_softmax_sums_to_one_and_logsumexp_gradient_is_softmax(values, data):
+    dim = data.draw(st.integers(-values.ndim, values.ndim - 1))
+    x = leaf(values)
+    np.testing.assert_allclose(dc.softmax(x, dim).data.sum(axis=dim), 1.0, rtol=1e-12)
+    g = gradient(lambda t: dc.logsumexp(t, dim).sum(), x)
+    np.testing.assert_allclose(g, dc.softmax(x, dim).data, rtol=1e-12, atol=1e-300)
+
+
 def test_inverse_times_matrix_is_identity_and_gradient_is_minus_inverse_sandwich():
     a = well_conditioned(3)
     y = dc.inv(a).data
@@ -279,6 +322,19 @@ def test_logsumexp_is_stable_and_keeps_infinities_as_torch():
     assert dc.logsumexp(dc.tensor([1000.0, 1000.0])).item() == pytest.approx(1000 + math.log(2))
     assert dc.logsumexp(dc.tensor([-math.inf, -math.inf]), 0).item() == -math.inf
     assert dc.logsumexp(dc.tensor([math.inf, 1.0]), 0).item() == math.inf
+
+
+def test_infinite_entries_give_torchs_values_and_gradients():
+    inf = math.inf
+    x = leaf([-inf, 0.0])
+    np.testing.assert_array_equal(dc.softmax(x, 0).data, [0.0, 1.0])
+    np.testing.assert_array_equal(dc.log_softmax(x, 0).data, [-inf, 0.0])
+    np.testing.assert_array_equal(gradient(lambda t: dc.log_softmax(t, 0)[1], x), [0.0, 0.0])
+    np.testing.assert_array_equal(gradient(lambda t: dc.softmax(t, 0)[1], x), [0.0, 0.0])
+    # torch: nan where the shift is inf - inf, 0 for the finite entry beside +inf.
+    assert np.isnan(gradient(lambda t: dc.logsumexp(t, 0), leaf([-inf, -inf]))).all()
+    np.testing.assert_array_equal(gradient(lambda t: dc.logsumexp(t, 0), leaf([inf, 1.0])),
+                                  [np.nan, 0.0])
 
 
 def test_logsumexp_gradient_is_softmax_along_the_reduced_dims():
