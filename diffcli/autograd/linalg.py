@@ -94,9 +94,12 @@ def _cofactors(a: Tensor) -> Tensor:
 
 
 def _adjugate_transpose(a: Tensor, determinant: Tensor) -> Tensor:
-    """det(a) * inv(a)^T, by cofactors where some matrix of the batch is singular."""
+    """det(a) * inv(a)^T; by cofactors where some matrix of the batch is singular, or so
+    nearly that its inverse overflows (a subnormal determinant)."""
     if np.all(determinant.data != 0):
-        return _as_matrices(determinant) * inv(a).mT
+        inverse = inv(a)
+        if np.all(np.isfinite(inverse.data)):
+            return _as_matrices(determinant) * inverse.mT
     return _cofactors(a)
 
 
