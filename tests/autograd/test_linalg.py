@@ -8,6 +8,8 @@ softmax's Jacobian diag(y) - y y^T); PyTorch's documented conventions and messag
 """
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -379,6 +381,15 @@ NAMES = ["trace", "det", "logdet", "inv", "inverse", "diag", "softmax", "log_sof
 @pytest.mark.parametrize("name", NAMES)
 def test_each_function_is_an_engine_op_and_a_package_name(name):
     assert getattr(ops, name) is getattr(dc, name)
+
+
+@pytest.mark.parametrize("module", ["diffcli.autograd.linalg", "diffcli.autograd.ops"])
+def test_either_module_can_be_imported_first_in_a_fresh_process(module):
+    # linalg uses ops and ops re-exports linalg: the import order must not matter.
+    code = f"import {module}; from diffcli.autograd.ops import det; print(det([[2.0]]).item())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2.0"
 
 
 @pytest.mark.parametrize("method, args", [
