@@ -76,8 +76,9 @@ CASES = {
     "det_3x3": (dc.det, lambda: random(3, 3)),
     "det_batch_2x3x3": (dc.det, lambda: random(2, 3, 3)),
     "det_1x1": (dc.det, lambda: random(1, 1)),
-    "det_batch_one_singular": (dc.det, lambda: leaf([[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
-                                                    [[2.0, 0.0, 1.0], [1.0, 3.0, 0.0], [0.0, 1.0, 1.0]]])),
+    "det_batch_one_singular": (dc.det, lambda: leaf([
+        [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
+        [[2.0, 0.0, 1.0], [1.0, 3.0, 0.0], [0.0, 1.0, 1.0]]])),
     "logdet_3x3": (dc.logdet, lambda: well_conditioned(3)),
     "logdet_batch": (dc.logdet, lambda: well_conditioned(3, 2)),
     "inv_3x3": (dc.inv, lambda: well_conditioned(3)),
