@@ -102,7 +102,7 @@ def load_array(name: str, path: str) -> Any:
     or .csv (rows of numbers) file; a problem is a BadInput naming the file."""
     import numpy as np
 
-    where = f"--at {name}=@{clip(path)}"
+    where = f"--at {name}=@{path}"  # whole: a clipped path would lose the file name
     kind = Path(path).suffix.lower()
     if kind not in (".npy", ".json", ".csv"):
         raise BadInput(f"{where}: expected a .npy, .json or .csv file")

@@ -140,7 +140,7 @@ def _along(join: Callable, v, axis=None):
     """join(*entries) of an object array: of all its entries, or along `axis` (then an
     object array of the results)."""
     v = _entries(v)
-    if axis is None:
+    if axis is None or v.ndim == 0:  # a number is one entry along axis 0 (or -1)
         return join(*v.ravel())
     moved = np.moveaxis(v, _axis(axis), -1)
     out = np.empty(moved.shape[:-1], dtype=object)

@@ -74,9 +74,10 @@ def constant_integer(node: Node, what: str) -> int:
 
 def _axis(shape: Shape, node: Node) -> int:
     axis = constant_integer(node, "the axis")
-    if not -len(shape) <= axis < len(shape):
+    # A number is one entry along axis 0 (or -1), as numpy and torch read it.
+    if not -max(len(shape), 1) <= axis < max(len(shape), 1):
         raise ValueError(f"axis {axis} is out of range for shape {describe(shape)}")
-    return axis % len(shape)
+    return axis % max(len(shape), 1)
 
 
 def _elementwise(name: str, shapes: list[Shape], args: Sequence[Node]) -> Shape:
