@@ -144,12 +144,16 @@ def bind(names: list[str], values: dict[str, Any], wrt: list[str] | None) -> lis
     return targets
 
 
-def check_shapes(node: Any, values: dict[str, Any], text: str) -> None:
+def check_shapes(node: Any, values: dict[str, Any], text: str, why: str = "") -> None:
     """A shape mismatch (`(2,3) @ (2,3)`) as a caret under the operator of `text`, before
-    anything is computed."""
+    anything is computed; `why` goes before the message."""
+    from diffcli.expr import ExprError
     from diffcli.expr.shapes import infer, shapes_of
 
-    infer(node, shapes_of(values), text)
+    try:
+        infer(node, shapes_of(values), text)
+    except ExprError as err:
+        raise ExprError(why + err.message, err.text, err.start, err.end) from None
 
 
 def parse(text: str) -> Any:

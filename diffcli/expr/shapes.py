@@ -189,9 +189,10 @@ def missing_value(root: Node, name: str, text: str | None) -> ExprError:
 def _operator_span(n: Node, text: str) -> tuple[int, int]:
     """Where the operator of n is written: a binary operator, or a function's name."""
     if isinstance(n, Binary):
-        at = text.find(n.op, n.left.span[1], n.right.span[0])
-        if at >= 0:
-            return at, at + len(n.op)
+        for written in ("**", "^") if n.op == "**" else (n.op,):
+            at = text.find(written, n.left.span[1], n.right.span[0])
+            if at >= 0:
+                return at, at + len(written)
     name = _CALLED.match(text, n.span[0], n.span[1])
     return (n.span[0], name.end()) if name else n.span
 

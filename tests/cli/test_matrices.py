@@ -134,3 +134,17 @@ def test_derivative_of_a_matrix_expression_falls_back_to_nested_reverse_mode(cli
     run = cli("derivative", "x*det(W)", "--wrt", "x", "--method", "taylor", "--at", "x=1",
               "--at", "W=[[1,2],[3,4]]")
     assert run.code == 2 and "--method nested" in run.stderr
+
+
+def test_symbolic_without_values_refuses_matrix_operations_with_exit_2(cli):
+    run = cli("symbolic", "sum(W@x)")
+    assert run.code == 2
+    assert run.stderr.splitlines()[0] == ("error: symbolic takes every variable as a number: "
+                                          "() @ (): '@' needs arrays of at least one axis "
+                                          "(use * for a number)")
+
+
+def test_a_power_written_with_a_caret_gets_the_caret_under_it(cli):
+    run = cli("grad", "sum(A^B)", "--at", "A=[[1,2],[3,4]]", "--at", "B=[1,2,3]")
+    assert run.code == 2
+    assert run.stderr.splitlines()[1:] == ["  sum(A^B)", "       ^"]
