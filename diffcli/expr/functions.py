@@ -46,15 +46,17 @@ class FunctionSpec(NamedTuple):
     """One function of the language.
 
     `engine`: the name of its op in diffcli.autograd.ops, or a composite `(ops, *args)`.
-    `sympy`: the name of its sympy counterpart, or a builder `(sympy, *args)`; a reduction's
-    builder gets lists of elements. `fold`: the float value at constant arguments.
+    `sympy`: the name of its sympy counterpart, or a builder `(sympy, *args)` (see
+    `reduces` for what its arguments are). `fold`: the float value at constant arguments
+    (ArrayValued where there is none, as for det).
     `domain`: for each argument, where it is real and smooth (tests sample there).
     `kink`: a test of the argument arrays, True where the derivative is a convention.
     `reduces`: not elementwise: an entry of the result depends on several entries of an
     argument (a reduction, a matrix function); its sympy builder gets numpy object arrays
-    of sympy entries. `shape`: its rule in diffcli.expr.shapes.RULES. `lambdify`: a float
-    function that lambdify maps elementwise for the sympy counterpart (a name) when numpy
-    has none.
+    of sympy entries (a number as a sympy number), its engine op Tensors (a literal axis
+    or order as a constant Tensor). `shape`: its rule in diffcli.expr.shapes.RULES.
+    `hint`: said after a wrong number of arguments. `lambdify`: a float function that
+    lambdify maps elementwise for the sympy counterpart (a name) when numpy has none.
     """
 
     name: str
