@@ -4,7 +4,10 @@ Public API:
 - `parse(text: str) -> Node`; node types `Num`, `Var`, `Unary`, `Binary`, `Call` in
   `diffcli.expr.tree`, each with `.span = (start, end)` (0-based offsets into text).
 - `parse_value(text: str) -> float | numpy.ndarray`: a `--at` value (number, constant
-  expression such as `pi/4`, or vector `[1, 2, 3]`).
+  expression such as `pi/4`, or nested lists: `[1, 2, 3]` a vector, `[[1, 2], [3, 4]]` a
+  matrix).
+- `diffcli.expr.shapes`: `infer(node, shapes, text=None)` gives every node's shape before
+  anything runs (`shape_of` the root's); a mismatch is an ExprError at the operator.
 - `variables(node) -> list[str]`: variable names in order of first appearance.
 - `to_text(node) -> str`: canonical text that parses back to an equal tree.
 - `ExprError(ValueError)`: `.message`, `.text`, `.start`, `.end`, `.column` (1-based),

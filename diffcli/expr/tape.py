@@ -1,8 +1,9 @@
 """Tree → Tensors: builds the autograd tape of an expression.
 
 `build(node, values, requires_grad=True, text=None) -> Tape`
-- `values`: {name: float | array}; scalars and vectors broadcast elementwise, so a batch
-  of points is one tape over vector values. Every name in `values` gets a leaf (so
+- `values`: {name: float | array}; arrays broadcast as numpy's, so a batch of points is one
+  tape over vector values. Shapes are checked first (diffcli.expr.shapes): a mismatch is an
+  ExprError before anything runs. Every name in `values` gets a leaf (so
   unused names can get a zero gradient); a variable of the tree with no value raises
   ExprError (pointing at it when `text` is given, else at the canonical text).
 - `requires_grad`: True (all leaves), False, or an iterable of names.
@@ -23,9 +24,9 @@ import numpy as np
 
 from diffcli.autograd import Tensor, ops, tensor
 
-from .errors import ExprError
 from .functions import FUNCTIONS, resolve
-from .tree import Binary, Call, Node, Num, Unary, Var, postorder, to_text
+from .shapes import infer, missing_value, shapes_of
+from .tree import Binary, Call, Node, Num, Unary, Var, postorder
 
 _BINARY = {
     "+": lambda a, b: a + b,
@@ -33,6 +34,7 @@ _BINARY = {
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,
     "**": ops.pow,
+    "@": ops.matmul,
 }
 _ENGINE_OPS = {name: resolve(spec.engine, ops) for name, spec in FUNCTIONS.items()}
 
@@ -57,17 +59,10 @@ def _leaves(values: Mapping, requires_grad: bool | Iterable[str]) -> dict[str, T
             for name, value in values.items()}
 
 
-def _missing(root: Node, name: str, text: str | None) -> ExprError:
-    shown = text if text is not None else to_text(root)
-    span = next(n.span for n in postorder(root) if isinstance(n, Var) and n.name == name)
-    if text is None:
-        span = (0, len(shown))
-    return ExprError(f"no value given for '{name}'", shown, *span)
-
-
 def build(node: Node, values: Mapping[str, float | np.ndarray],
           requires_grad: bool | Iterable[str] = True, text: str | None = None) -> Tape:
     """Evaluate the tree on Tensors, recording the tape (see the module docstring)."""
+    infer(node, shapes_of(values), text)  # a shape mismatch is an error before any work
     leaves = _leaves(values, requires_grad)
     tensors: list[tuple[Node, Tensor]] = []
     results: list[Tensor] = []
@@ -92,7 +87,7 @@ def _evaluate(n: Node, args: list, leaves: dict, root: Node, text: str | None) -
         return tensor(n.value)
     if isinstance(n, Var):
         if n.name not in leaves:
-            raise _missing(root, n.name, text)
+            raise missing_value(root, n.name, text)
         return leaves[n.name]
     if isinstance(n, Unary):
         return -args[0] if n.op == "-" else args[0]

@@ -22,7 +22,7 @@ from .autograd_witness import kinks, nested_derivative
 from .common import evaluate, magnitude, plain, point_values, sum_to
 from .differences import finite_difference
 from .judging import Status, Tolerances, judge
-from .sympy_witness import element_lengths, run_with_budget, symbolic_job
+from .sympy_witness import element_shapes, run_with_budget, symbolic_job
 
 
 @dataclass
@@ -102,13 +102,13 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
            point: Mapping, autograd_values: Sequence | None, tol: Tolerances,
            timeout: float, elementwise: bool = False) -> Check:
     values = point_values(point)
-    lengths = element_lengths(nodes, values, elementwise)
+    shapes = element_shapes(nodes, values, elementwise)
     if autograd_values is None:
         autograd_values = [nested_derivative(nodes[i], values, wrt, elementwise=elementwise)
                            for _, i, wrt in entries]
     comps = [(i, tuple(wrt)) for _, i, wrt in entries]
     results, skipped = run_with_budget(
-        lambda: symbolic_job(nodes, comps, [values], lengths, elementwise), timeout)
+        lambda: symbolic_job(nodes, comps, [values], shapes, elementwise), timeout)
     components, formula = [], {}
     for k, (name, i, wrt) in enumerate(entries):
         a = np.asarray(autograd_values[k], dtype=np.float64)
@@ -118,7 +118,7 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
         f = finite_difference(nodes[i], values, wrt, elementwise=elementwise)
         value = evaluate(nodes[i], values)
         if elementwise:
-            shape = () if lengths else np.shape(values[wrt[-1]])
+            shape = () if shapes else np.shape(values[wrt[-1]])
             kink = _mask_to(kinks(nodes[i], values), shape)
             pole = _mask_to(~np.isfinite(value), shape)
         else:

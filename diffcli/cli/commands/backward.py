@@ -14,15 +14,15 @@ from diffcli.autograd.engine import REFERENCE_CYCLE
 
 from ..app import command
 from ..errors import BadInput, explain
-from ..options import At, Expr, Output
+from ..options import NO_VALUES, Expr, Output, Values
 from ..output import emit, grad_fn_name, title
-from ..values import bind, build, parse, parse_values, variables
+from ..values import bind, build, check_shapes, parse, parse_values, variables
 
 
 @command('diffcli backward "x**3 + y**2" --at x=2 --at y=3 --repeat 2 --retain-graph')
 def backward(
     expression: Expr,
-    at: At = None,
+    at: Values = NO_VALUES,
     grad_output: Annotated[
         str | None,
         typer.Option("--grad-output", help="The gradient seeded at the output, as in backward(g).",
@@ -46,6 +46,7 @@ def backward(
     node = parse(expression)
     values = parse_values(at)
     targets = bind(variables(node), values, None)
+    check_shapes(node, values, expression)
     tape = build(node, values, expression)
     output = tape.output
     seed = None if grad_output is None else tensor(parse_value(grad_output))

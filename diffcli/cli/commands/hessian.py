@@ -5,13 +5,13 @@ from __future__ import annotations
 from diffcli import render, verify
 
 from ..app import command
-from ..options import At, Check, Expr, Output, Tolerance
+from ..options import NO_VALUES, Check, Expr, Output, Tolerance, Values
 from ..output import check_notes, checked, emit, title
-from ..values import bind, parse, parse_values, variables
+from ..values import bind, check_shapes, parse, parse_values, variables
 
 
 @command('diffcli hessian "x**2*y + y**3" --at x=1 --at y=2')
-def hessian(expression: Expr, at: At = None, check: Check = None, *, tolerance: Tolerance,
+def hessian(expression: Expr, at: Values = NO_VALUES, check: Check = None, *, tolerance: Tolerance,
             out: Output) -> int:
     """Hessian of a scalar expression: nested grad(create_graph=True) for each pair.
 
@@ -20,6 +20,7 @@ def hessian(expression: Expr, at: At = None, check: Check = None, *, tolerance: 
     node = parse(expression)
     values = parse_values(at)
     names = bind(variables(node), values, None)
+    check_shapes(node, values, expression)
     value, gradient = verify.gradient(node, values, names)
     matrix = [[verify.nested_derivative(node, values, (a, b)) for b in names] for a in names]
     doc = {"expression": expression, "at": values, "value": value, "variables": names,

@@ -13,15 +13,15 @@ from diffcli.expr import taylor as taylor_mode
 
 from ..app import command
 from ..errors import BadInput, ExitStatus
-from ..options import At, Check, Expr, Output, Tolerance
+from ..options import NO_VALUES, Check, Expr, Output, Tolerance, Values
 from ..output import emit, title
-from ..values import bind, only_variable, parse, parse_values, variables
+from ..values import bind, check_shapes, only_variable, parse, parse_values, variables
 
 
 @command('diffcli taylor "exp(sin(x))" --at x=0.7 --order 6 --poly')
 def taylor(
     expression: Expr,
-    at: At = None,
+    at: Values = NO_VALUES,
     order: Annotated[int, typer.Option("--order", min=0, help="The highest power.")] = 5,
     wrt: Annotated[
         str | None,
@@ -39,6 +39,7 @@ def taylor(
     name = wrt or only_variable(variables(node))[0]
     values = parse_values(at)
     bind(variables(node), values, [name])
+    check_shapes(node, values, expression)
     if any(np.ndim(v) for v in values.values()):
         raise BadInput("taylor takes scalar --at values")
     derivatives = taylor_mode.derivatives(node, values, name, order)
