@@ -407,6 +407,10 @@ def derivatives(fn: Callable[[Series], Series | float], x: float | np.ndarray,
 # grad mode the tangents are themselves differentiable.
 
 
+class NoTangentRule(RuntimeError):
+    """A Function on the way has neither a tangent rule here nor a jvp of its own."""
+
+
 def jvp(fn: Callable, primals: tuple, tangents: tuple) -> tuple:
     """``(fn(*primals), J·tangents)`` by forward mode, as ``torch.func.jvp``; a tuple output
     gives a tuple of tangents."""
@@ -525,7 +529,7 @@ def _tangent_rule(node: Any, ins: list, batch: int) -> list:
         return [_elementwise(node, ins, batch)]
     custom = getattr(function, "jvp", None)
     if custom is None:
-        raise RuntimeError(f"jvp: {function.__name__} has no forward rule; give the Function a "
+        raise NoTangentRule(f"jvp: {function.__name__} has no forward rule; give the Function a "
                            "jvp(ctx, *tangents) staticmethod")
     rows = [custom(node, *[None if t is None else t[k] for t in ins]) for k in range(batch)]
     if isinstance(rows[0], tuple):

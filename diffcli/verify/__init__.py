@@ -10,7 +10,7 @@ from typing import Any
 
 # public name -> the module of this package that defines it
 _HOME = {
-    **dict.fromkeys(("NESTED_BUDGET", "TooCostly", "differentiate", "gradient",
+    **dict.fromkeys(("NESTED_BUDGET", "TooCostly", "differentiate", "gradient", "jacobians",
                      "nested_derivative", "nonfinite_origin"), "autograd_witness"),
     **dict.fromkeys(("Check", "Component", "check_derivative", "check_gradient",
                      "check_hessian", "check_jacobian"), "checks"),

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from diffcli import autograd
+from diffcli.autograd.forward import NoTangentRule
 from diffcli.autograd.ops import stack
 from diffcli.expr.tape import build
 from diffcli.expr.tree import FUNCTIONS, Call, Node, Var, postorder
@@ -93,6 +94,32 @@ def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str],
                 f"{budget:g} s"
             )
     return np.asarray(g.data, dtype=np.float64)
+
+
+def jacobians(nodes: Sequence[Node], point: Mapping, names: Sequence[str],
+              second: bool = False) -> list[list[np.ndarray]]:
+    """d node / d name for each node and name (output shape + the name's shape), or with
+    `second` the Hessian blocks d2 node / d a d b of one scalar node: every block in one
+    forward-mode pass (functional's vectorize=True). A function the engine cannot push
+    tangents through goes block by block with nested_derivative."""
+    values = point_values(point)
+
+    def outputs(*xs):
+        tapes = [build(node, {**values, **dict(zip(names, xs))}, requires_grad=False)
+                 for node in nodes]
+        return tapes[0].output if second else tuple(t.output for t in tapes)
+
+    inputs = tuple(autograd.tensor(np.asarray(values[n], dtype=np.float64)) for n in names)
+    try:
+        with np.errstate(all="ignore"):
+            table = (autograd.functional.hessian if second else autograd.functional.jacobian)(
+                outputs, inputs, vectorize=True)
+    except NoTangentRule:
+        pairs = [(node, (a, b)) for node in nodes for a in names for b in names] if second \
+            else [(node, (a,)) for node in nodes for a in names]
+        flat = iter(nested_derivative(node, point, wrt) for node, wrt in pairs)
+        return [[next(flat) for _ in names] for _ in (names if second else nodes)]
+    return [[np.asarray(block.data, dtype=np.float64) for block in row] for row in table]
 
 
 def _jacobian(output, leaf, create_graph: bool):

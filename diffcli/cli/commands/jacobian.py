@@ -33,8 +33,7 @@ def jacobian(
     values = parse_values(at)
     used = list(dict.fromkeys(name for node in nodes for name in variables(node)))
     names = bind(used, values, None)
-    matrix = [[verify.nested_derivative(node, values, (name,)) for name in names]
-              for node in nodes]
+    matrix = verify.jacobians(nodes, values, names)
     value = [build(node, values, text, requires_grad=False).output.data
              for node, text in zip(nodes, expressions)]
     doc = {"expression": expressions, "at": values, "value": value, "variables": names,
