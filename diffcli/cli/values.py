@@ -41,21 +41,21 @@ def _split_top_level(text: str) -> list[str]:
     return pieces
 
 
-def parse_values(at: list[str] | None) -> dict[str, Any]:
-    """`--at` items to {name: float or array}, each value read by the expression parser."""
+def parse_values(at: list[str] | None, flag: str = "--at") -> dict[str, Any]:
+    """`--at` (or `flag`) items to {name: float or array}, each read by the expression parser."""
     from diffcli.expr import ExprError, parse_value
     from diffcli.expr.tree import CONSTANTS
 
     values: dict[str, Any] = {}
-    for name, text in split_assignments(at, "--at"):
+    for name, text in split_assignments(at, flag):
         if name in values:
-            raise BadInput(f"--at gives '{clip(name)}' twice")
+            raise BadInput(f"{flag} gives '{clip(name)}' twice")
         if name in CONSTANTS:
             raise BadInput(f"'{name}' is a constant ({CONSTANTS[name]!r}) and cannot be given a value")
         try:
             values[name] = parse_value(text)
         except ExprError as err:
-            raise BadInput(err.format().replace("error: ", f"error: --at {name}: ", 1)) from None
+            raise BadInput(err.format().replace("error: ", f"error: {flag} {name}: ", 1)) from None
     return values
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from diffcli.expr import ExprError, parse, parse_value, to_text, variables
-from diffcli.expr.tree import Binary, Call, Num, Unary, Var, postorder
+from diffcli.expr.tree import Binary, Call, Num, Unary, Var, equal, postorder, substitute
 
 from .strategies import trees
 
@@ -128,3 +128,8 @@ def test_a_stray_ascii_character_gets_no_suggestion_of_itself():
         parse("x\\y")
     assert caught.value.column == 2
     assert "did you mean" not in caught.value.message
+
+
+def test_substitute_replaces_every_use_of_a_variable_and_nothing_else():
+    got = substitute(parse("-x*sin(y) + x**2"), {"x": parse("a + 1")})
+    assert equal(got, parse("-(a + 1)*sin(y) + (a + 1)**2"))
