@@ -109,8 +109,14 @@ def _pair(a: Series, b: object) -> tuple[np.ndarray, np.ndarray]:
     """Both operands' coefficients, broadcast to one element shape."""
     b = lift(b, a.order)
     shape = np.broadcast_shapes(a.c.shape[1:], b.c.shape[1:])
-    n = a.order + 1
-    return np.broadcast_to(a.c, (n, *shape)), np.broadcast_to(b.c, (n, *shape))
+    return _spread(a.c, shape), _spread(b.c, shape)
+
+
+def _spread(c: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Coefficients broadcast to the element shape `shape`: the order axis stays first, so
+    a scalar's series (order + 1,) meets a batch's (order + 1, n) element by element."""
+    c = c.reshape(c.shape[0], *(1,) * (len(shape) - (c.ndim - 1)), *c.shape[1:])
+    return np.broadcast_to(c, (c.shape[0], *shape))
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -262,11 +268,11 @@ def _kinked(a: Series, kink: np.ndarray, first: np.ndarray) -> Series:
 def _select(branches: list[tuple[np.ndarray, Series]], default: Series,
             kink: np.ndarray, first: np.ndarray) -> Series:
     """Piecewise: the first branch whose condition holds, else `default`; kinked at `kink`."""
-    shape = np.broadcast_shapes(default.c.shape, *(s.c.shape for _, s in branches),
-                                (1, *np.shape(kink)))
-    c = np.broadcast_to(default.c, shape)
+    shape = np.broadcast_shapes(default.c.shape[1:], *(s.c.shape[1:] for _, s in branches),
+                                np.shape(kink))
+    c = _spread(default.c, shape)
     for condition, s in reversed(branches):
-        c = np.where(condition, np.broadcast_to(s.c, shape), c)
+        c = np.where(condition, _spread(s.c, shape), c)
     return _kinked(Series(np.array(c)), kink, first)
 
 

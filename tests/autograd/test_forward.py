@@ -55,6 +55,18 @@ def test_derivatives_are_elementwise_over_an_array_of_points():
     assert all(g.shape == (3,) for g in got)
 
 
+@pytest.mark.parametrize("text", ["log(1+x**2)", "max(x, 0.5) - min(0.5, x)",
+                                  "clamp(x, -1, 1) * 2", "atan2(1, x) + hypot(2, x)"])
+def test_constants_meet_an_array_of_points_element_by_element(text):
+    # each point's series over the array equals that point's series alone
+    x = np.array([-1.5, 0.25, 0.7, 2.0])
+    together = derivatives(parse(text), {"x": x}, "x", 4)
+    for i, at in enumerate(x):
+        alone = derivatives(parse(text), {"x": at}, "x", 4)
+        np.testing.assert_allclose([g[i] for g in together], [float(a) for a in alone],
+                                   rtol=1e-15)
+
+
 def test_other_variables_are_held_at_their_values():
     got = derivatives(parse("x**3 * y"), {"x": 2.0, "y": 5.0}, "x", 4)
     assert [float(g) for g in got] == [40.0, 60.0, 60.0, 30.0, 0.0]
