@@ -223,7 +223,41 @@ def _constant_power(a: Series, p: float, value: np.ndarray | None = None) -> Ser
             j = np.arange(1, k + 1).reshape(-1, *([1] * (a.c.ndim - 1)))
             y[k] = (((p + 1) * j - k) * a.c[1 : k + 1] * y[k - 1 :: -1][:k]).sum(axis=0) / (
                 k * a.c[0])
+    if a.order and np.any(a.c[0] == 0):
+        for index in zip(*np.nonzero(a.c[0] == 0)) if a.c.ndim > 1 else [()]:
+            y[(slice(None), *index)] = _power_at_zero(a.c[(slice(None), *index)], p,
+                                                       y[(0, *index)])
     return Series(y)
+
+
+def _power_at_zero(a: np.ndarray, p: float, value: float) -> np.ndarray:
+    """One element's series of a**p where a_0 = 0, which the recurrence divides by.
+
+    With a = t^m b (b_0 = a_m != 0), a**p = t^(mp) b**p: every derivative below order mp
+    is 0, and a whole p shifts b**p's series by mp. Otherwise, where a crosses zero
+    (m = 1), the k-th derivative is infinite with the sign of p(p-1)...(p-k+1) a_1^k: the
+    limit from the side where a > 0, as sympy's limit and PyTorch's nested grad give. At a
+    zero of higher order the two sides differ and the derivatives from order mp are nan.
+    """
+    n = a.shape[0] - 1
+    out = np.zeros(n + 1)
+    out[0] = value
+    nonzero = np.flatnonzero(a)
+    if not nonzero.size:  # the base is 0 throughout: a constant
+        return out
+    m = int(nonzero[0])
+    q = m * p
+    k = np.arange(1, n + 1)
+    if float(p).is_integer() and p >= 0:
+        b = np.zeros(n + 1)
+        b[: n + 1 - m] = a[m:]
+        out[int(q):] = _constant_power(Series(b), p).c[: n + 1 - int(q)]
+        return out
+    out[1:] = np.where(k < q, 0.0, np.nan)
+    if m == 1:
+        falling = np.cumprod(p - np.arange(n))
+        out[1:] = np.where(k > q, np.sign(falling) * np.sign(a[1]) ** k * np.inf, out[1:])
+    return out
 
 
 def _integer_power(a: Series, p: int) -> Series:
@@ -390,17 +424,32 @@ RULES: dict[str, Callable[..., Series]] = {
 """One Taylor rule per elementwise function of the expression language, by its name."""
 
 
-def derivatives(fn: Callable[[Series], Series | float], x: float | np.ndarray,
-                order: int) -> list[np.ndarray]:
-    """[f(x), f'(x), ..., f^(order)(x)] of an elementwise fn, each of x's shape."""
+def coefficients(fn: Callable[[Series], Series | float], x: float | np.ndarray,
+                 order: int) -> list[np.ndarray]:
+    """[c_0, ..., c_order], c_k = f^(k)(x)/k!, of an elementwise fn, each of x's shape."""
     if order < 0:
         raise ValueError(f"order must be at least 0, got {order}")
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         out = lift(fn(variable(x, order)), order)
     shape = np.broadcast_shapes(x.shape, out.c.shape[1:])
-    return [np.broadcast_to(out.c[k] * math.factorial(k), shape).copy()
-            for k in range(order + 1)]
+    return [np.broadcast_to(out.c[k], shape).copy() for k in range(order + 1)]
+
+
+def derivatives(fn: Callable[[Series], Series | float], x: float | np.ndarray,
+                order: int) -> list[np.ndarray]:
+    """[f(x), f'(x), ..., f^(order)(x)] of an elementwise fn, each of x's shape."""
+    return [times_factorial(c, k) for k, c in enumerate(coefficients(fn, x, order))]
+
+
+def times_factorial(c: np.ndarray, k: int) -> np.ndarray:
+    """c * k!: past 170! (beyond a double) by logarithms, so a derivative is finite where
+    it fits; a coefficient that is 0 there may have underflowed, so its derivative is nan."""
+    with np.errstate(all="ignore"):
+        if k <= 170:
+            return c * float(math.factorial(k))
+        big = np.sign(c) * np.exp(np.log(np.abs(c)) + math.lgamma(k + 1))
+    return np.where(c == 0, np.nan, big)
 
 
 # -- forward mode over the engine's graph --------------------------------------------------

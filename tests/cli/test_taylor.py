@@ -74,8 +74,8 @@ def test_points_run_in_one_taylor_pass_and_match_sympy_at_each_point(cli, tmp_pa
     from diffcli.expr import taylor as taylor_mode
 
     calls = []
-    original = taylor_mode.derivatives
-    monkeypatch.setattr(taylor_mode, "derivatives",
+    original = taylor_mode.coefficients
+    monkeypatch.setattr(taylor_mode, "coefficients",
                         lambda *args: calls.append(args) or original(*args))
     docs = cli("taylor", "exp(sin(x))", "--order", "6", "--points", write_points(tmp_path),
                "--json").ndjson()
@@ -111,3 +111,18 @@ def test_points_written_to_csv_give_one_column_per_coefficient(cli, tmp_path):
     for row, at in zip(rows, POINTS, strict=True):
         c = [float(v) for v in row.split(",")[3:6]]
         assert c == pytest.approx([math.exp(at), math.exp(at), math.exp(at) / 2], rel=1e-15)
+
+
+def test_a_derivative_past_170_factorial_is_written_as_null_with_a_warning(cli):
+    run = cli("derivative", "exp(x)", "--order", "200", "--at", "x=0.7", "--json", "--no-check")
+    assert run.code == 0 and run.json()["derivative"] is None
+    assert "derivative (nan) is not finite" in run.stderr
+
+
+def test_a_taylor_check_past_its_budget_says_why_it_was_skipped(cli):
+    doc = cli("taylor", "exp(sin(x))", "--at", "x=0.7", "--order", "40", "--check-timeout", "0.5",
+              "--json").json()
+    assert doc["check"]["agree"] is None
+    assert doc["check"]["skipped"] == ("skipped: timed out (40 exact derivatives take sympy "
+                                       "more than 0.5 s)")
+    assert len(doc["coefficients"]) == 41

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -47,8 +46,7 @@ def taylor(
     def one(point: dict[str, Any], _targets: list[str]) -> PointResult:
         if any(np.ndim(v) for v in point.values()):
             raise BadInput("taylor takes scalar --at values")
-        derivatives = taylor_mode.derivatives(node, point, name, order)
-        coefficients = [float(c) for c in _normalised(derivatives)]
+        coefficients = [float(c) for c in taylor_mode.coefficients(node, point, name, order)]
         doc = {"expression": expression, "at": point, "value": coefficients[0], "order": order,
                "coefficients": coefficients}
         if poly:
@@ -61,8 +59,8 @@ def taylor(
     if points is not None:
         def every(columns: dict[str, np.ndarray], n: int, _targets: list[str]) -> tuple:
             # An elementwise expression over columns: each point its own series, one pass.
-            table = np.stack([np.broadcast_to(c, (n,)) for c in _normalised(
-                taylor_mode.derivatives(node, columns, name, order))], axis=1)
+            table = np.stack([np.broadcast_to(c, (n,)) for c in taylor_mode.coefficients(
+                node, columns, name, order)], axis=1)
             fields: dict[str, Any] = {"order": order, "coefficients": table}
             if poly:
                 fields["polynomial"] = np.array([polynomial(row.tolist(), name, float(at))
@@ -75,11 +73,6 @@ def taylor(
     bind(variables(node), values, [name])
     doc, status = one(values, [name])
     return max(status, emit(doc, out.json, out.strict, _draw))
-
-
-def _normalised(derivatives: list[np.ndarray]) -> list[np.ndarray]:
-    """f^(k) / k!: the Taylor coefficients from the derivatives."""
-    return [d / math.factorial(k) for k, d in enumerate(derivatives)]
 
 
 def polynomial(coefficients: list[float], name: str, at: float) -> str:
