@@ -119,11 +119,19 @@ def _spread(c: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(c, (c.shape[0], *shape))
 
 
+def _inner(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum_j a_j b_j over the order axis, elementwise over the rest (a dot product for one
+    point, the inner loop of every recurrence)."""
+    if a.ndim == 1 and b.ndim == 1:
+        return a @ b
+    return (a * b).sum(axis=0)
+
+
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cauchy product, truncated."""
     out = np.empty(np.broadcast_shapes(a.shape, b.shape))
     for k in range(out.shape[0]):
-        out[k] = (a[: k + 1] * b[k::-1]).sum(axis=0)
+        out[k] = _inner(a[: k + 1], b[k::-1])
     return out
 
 
@@ -132,7 +140,7 @@ def _quotient(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     q = np.empty(np.broadcast_shapes(a.shape, b.shape))
     with np.errstate(all="ignore"):
         for k in range(q.shape[0]):
-            q[k] = (a[k] - (b[1 : k + 1] * q[k - 1 :: -1][:k]).sum(axis=0)) / b[0]
+            q[k] = (a[k] - _inner(b[1 : k + 1], q[k - 1 :: -1][:k])) / b[0]
     return q
 
 
@@ -170,8 +178,8 @@ def _riccati(a: Series, value: np.ndarray, p: float, q: float, r: float) -> Seri
     ja = a.c[1:] * j
     for k in range(1, n + 1):
         m = k - 1
-        w[m] = q * y[m] + r * (y[: m + 1] * y[m::-1]).sum(axis=0) + (p if m == 0 else 0.0)
-        y[k] = (ja[:k] * w[m::-1][:k]).sum(axis=0) / k
+        w[m] = q * y[m] + r * _inner(y[: m + 1], y[m::-1]) + (p if m == 0 else 0.0)
+        y[k] = _inner(ja[:k], w[m::-1][:k]) / k
     return Series(y)
 
 
@@ -184,20 +192,27 @@ def exp(a: Series) -> Series:
         j = np.arange(1, n + 1).reshape(-1, *([1] * (a.c.ndim - 1)))
         ja = a.c[1:] * j
         for k in range(1, n + 1):
-            e[k] = (ja[:k] * e[k - 1 :: -1][:k]).sum(axis=0) / k
+            e[k] = _inner(ja[:k], e[k - 1 :: -1]) / k
     return Series(e)
 
 
-def _sin_cos(a: Series, sign: float, pair: tuple[Callable, Callable]) -> tuple[Series, Series]:
-    """s' = c a', c' = sign * s a' (sign -1: sin/cos, +1: sinh/cosh)."""
+def _sin_and_cos(a: Series) -> tuple[Series, Series]:
+    """sin and cos as the imaginary and real parts of exp(i a): one recurrence, not two."""
+    with np.errstate(all="ignore"):
+        z = exp(Series(a.c * 1j)).c
+    return Series(np.ascontiguousarray(z.imag)), Series(np.ascontiguousarray(z.real))
+
+
+def _sinh_cosh(a: Series) -> tuple[Series, Series]:
+    """s' = c a', c' = s a'."""
     n = a.order
     s, c = np.empty_like(a.c), np.empty_like(a.c)
-    s[0], c[0] = pair[0](a.c[0]), pair[1](a.c[0])
+    s[0], c[0] = np.sinh(a.c[0]), np.cosh(a.c[0])
     j = np.arange(1, n + 1).reshape(-1, *([1] * (a.c.ndim - 1)))
     ja = a.c[1:] * j
     for k in range(1, n + 1):
-        s[k] = (ja[:k] * c[k - 1 :: -1][:k]).sum(axis=0) / k
-        c[k] = sign * (ja[:k] * s[k - 1 :: -1][:k]).sum(axis=0) / k
+        s[k] = _inner(ja[:k], c[k - 1 :: -1]) / k
+        c[k] = _inner(ja[:k], s[k - 1 :: -1]) / k
     return Series(s), Series(c)
 
 
@@ -207,7 +222,7 @@ def sqrt(a: Series) -> Series:
     with np.errstate(all="ignore"):
         s[0] = np.sqrt(a.c[0])
         for k in range(1, a.order + 1):
-            s[k] = (a.c[k] - (s[1:k] * s[k - 1 : 0 : -1]).sum(axis=0)) / (2 * s[0])
+            s[k] = (a.c[k] - _inner(s[1:k], s[k - 1 : 0 : -1])) / (2 * s[0])
     return Series(s)
 
 
@@ -391,15 +406,15 @@ RULES: dict[str, Callable[..., Series]] = {
     "log10": lambda a: log(a) / _LN10,
     "sqrt": sqrt,
     "cbrt": lambda a: _constant_power(a, 1 / 3, np.cbrt(a.c[0])),
-    "sin": lambda a: _sin_cos(a, -1.0, (np.sin, np.cos))[0],
-    "cos": lambda a: _sin_cos(a, -1.0, (np.sin, np.cos))[1],
+    "sin": lambda a: _sin_and_cos(a)[0],
+    "cos": lambda a: _sin_and_cos(a)[1],
     "tan": lambda a: _riccati(a, np.tan(a.c[0]), 1.0, 0.0, 1.0),
     "asin": lambda a: _by_derivative(a, np.arcsin(a.c[0]), lambda u: 1.0 / sqrt(1.0 - u * u)),
     "acos": lambda a: _by_derivative(a, np.arccos(a.c[0]), lambda u: -1.0 / sqrt(1.0 - u * u)),
     "atan": lambda a: _by_derivative(a, np.arctan(a.c[0]), lambda u: 1.0 / (1.0 + u * u)),
     "atan2": _atan2,
-    "sinh": lambda a: _sin_cos(a, 1.0, (np.sinh, np.cosh))[0],
-    "cosh": lambda a: _sin_cos(a, 1.0, (np.sinh, np.cosh))[1],
+    "sinh": lambda a: _sinh_cosh(a)[0],
+    "cosh": lambda a: _sinh_cosh(a)[1],
     "tanh": lambda a: _riccati(a, np.tanh(a.c[0]), 1.0, 0.0, -1.0),
     "asinh": lambda a: _by_derivative(a, np.arcsinh(a.c[0]), lambda u: 1.0 / sqrt(u * u + 1.0)),
     "acosh": lambda a: _by_derivative(a, np.arccosh(a.c[0]), lambda u: 1.0 / sqrt(u * u - 1.0)),
@@ -433,23 +448,34 @@ def coefficients(fn: Callable[[Series], Series | float], x: float | np.ndarray,
     with np.errstate(all="ignore"):
         out = lift(fn(variable(x, order)), order)
     shape = np.broadcast_shapes(x.shape, out.c.shape[1:])
-    return [np.broadcast_to(out.c[k], shape).copy() for k in range(order + 1)]
+    return list(_spread(out.c, shape).copy())
 
 
 def derivatives(fn: Callable[[Series], Series | float], x: float | np.ndarray,
                 order: int) -> list[np.ndarray]:
     """[f(x), f'(x), ..., f^(order)(x)] of an elementwise fn, each of x's shape."""
-    return [times_factorial(c, k) for k, c in enumerate(coefficients(fn, x, order))]
+    return times_factorials(coefficients(fn, x, order))
 
 
-def times_factorial(c: np.ndarray, k: int) -> np.ndarray:
-    """c * k!: past 170! (beyond a double) by logarithms, so a derivative is finite where
-    it fits; a coefficient that is 0 there may have underflowed, so its derivative is nan."""
+_FACTORIALS = np.array([float(math.factorial(k)) for k in range(171)])
+
+
+def times_factorials(coefficients: list[np.ndarray]) -> list[np.ndarray]:
+    """c_k * k! for each k: past 170! (beyond a double) by logarithms, so a derivative is
+    finite where it fits; a coefficient that is 0 there may have underflowed, so its
+    derivative is nan."""
+    c = np.array(coefficients)
+    k = np.arange(c.shape[0]).reshape(-1, *([1] * (c.ndim - 1)))
+    small = min(c.shape[0], 171)
+    out = np.empty_like(c)
     with np.errstate(all="ignore"):
-        if k <= 170:
-            return c * float(math.factorial(k))
-        big = np.sign(c) * np.exp(np.log(np.abs(c)) + math.lgamma(k + 1))
-    return np.where(c == 0, np.nan, big)
+        out[:small] = c[:small] * _FACTORIALS[:small].reshape(k[:small].shape)
+        if c.shape[0] > small:
+            big = c[small:]
+            log_factorial = np.vectorize(math.lgamma)(k[small:] + 1.0)
+            out[small:] = np.where(big == 0, np.nan,
+                                   np.sign(big) * np.exp(np.log(np.abs(big)) + log_factorial))
+    return list(out)
 
 
 # -- forward mode over the engine's graph --------------------------------------------------

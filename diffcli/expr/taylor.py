@@ -46,8 +46,7 @@ def elementwise(node: Node) -> bool:
 def derivatives(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
                 order: int) -> list[np.ndarray]:
     """Every derivative of the expression by `wrt` up to `order`, by Taylor mode."""
-    return [forward.times_factorial(c, k)
-            for k, c in enumerate(coefficients(node, values, wrt, order))]
+    return forward.times_factorials(coefficients(node, values, wrt, order))
 
 
 def coefficients(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
