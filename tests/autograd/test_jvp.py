@@ -25,16 +25,20 @@ FUNCTIONS = {
     "vector @ matrix": (lambda a, b: a @ b, [(3,), (3, 4)]),
     "vector @ vector": (lambda a, b: a @ b, [(3,), (3,)]),
     "batched @ matrix": (lambda a, b: a @ b, [(2, 2, 3), (3, 4)]),
+    "matrix @ batched": (lambda a, b: a @ b, [(2, 3), (2, 3, 4)]),
     "reductions": (lambda x: (x.prod(1), x.amax(0), x.max(1).values, x.norm(), x.mean(),
                               x.norm(dim=0)), [(3, 4)]),
     "shapes": (lambda x: (x.T.reshape(-1)[2:5], dc.cat([x, x * 2], 1), dc.stack([x, x], 0),
-                          x.unsqueeze(0).expand(3, 3, 4).sum(), x.clone()), [(3, 4)]),
+                          x.unsqueeze(0).expand(3, 3, 4).sum(), x.clone(),
+                          x.reshape(3, 2, 2).permute(1, 2, 0) * 1.0), [(3, 4)]),
     "indexing": (lambda x: (x[[0, 2, 2]], x[:, [1, 0]], x[[0, 1], :, [1, 0]], x[x.data > 0]),
                  [(3, 2, 2)]),
     "selection": (lambda x: dc.where(x.data > 0, x ** 2, -x).clamp(-0.5, 0.7)
                   + dc.maximum(x, 0.1 * x) - dc.minimum(x, 0.0) + dc.relu(x), [(6,)]),
     "gradient graph": (lambda x: dc.autograd.grad(rosenbrock(x), x, create_graph=True)[0],
                        [(5,)]),
+    "gradient of a broadcast": (lambda a, b: dc.autograd.grad(
+        (a * b * b).sum(), (a, b), create_graph=True), [(3,), (2, 3)]),
 }
 
 
@@ -201,3 +205,13 @@ def test_functional_jvp_with_create_graph_is_differentiable_in_the_inputs():
     assert jv[1].item() == 0.0  # an output that ignores the input
     jv[0].sum().backward()
     np.testing.assert_allclose(x.grad.data, [6.0, 12.0])  # 6 x
+
+
+def test_the_graph_a_jvp_walked_still_gives_every_gradient():
+    # the tangent pass asks each node for one input's partial at a time; afterwards
+    # backward must again see every input: d(sum x*w)/dw = x
+    w = dc.tensor([2.0, -1.0], requires_grad=True)
+    x = dc.tensor([0.5, 3.0])
+    out, _ = functional.jvp(lambda t: t * w, x, dc.tensor([1.0, 0.0]), create_graph=True)
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad.data, [0.5, 3.0])
