@@ -10,7 +10,7 @@ from time import perf_counter
 
 import numpy as np
 
-from benchmarks import bench_matrix, cli, engine
+from benchmarks import bench_matrix, bench_taylor, cli, engine
 from benchmarks.harness import Row, render
 
 # name -> (full run, quick run); quick sizes keep every code path but finish in seconds
@@ -22,6 +22,7 @@ WORKLOADS: dict[str, tuple[Callable[[], list[Row]], Callable[[], list[Row]]]] = 
     "hessian": (engine.bench_hessian, lambda: engine.bench_hessian(repeats=3)),
     "matrix": (bench_matrix.bench_matrix, lambda: bench_matrix.bench_matrix(256, repeats=5)),
     "cli": (cli.bench_cli, lambda: cli.bench_cli(10_000, repeats=3, batch_repeats=1)),
+    "taylor": (bench_taylor.bench_taylor, lambda: bench_taylor.bench_taylor(0.5, repeats=3)),
 }
 
 

@@ -818,7 +818,11 @@ class IndexAdd(Function):
     def forward(ctx: Ctx, g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
         ctx.key = key
         out = np.zeros(shape, dtype=np.result_type(g.data, np.float64))
-        np.add.at(out, key, g.data)
+        if all(k is None or k is Ellipsis or isinstance(k, (int, slice))
+               for k in (key if type(key) is tuple else (key,))):
+            out[key] = g.data  # basic indexing picks each element once: no need for add.at
+        else:
+            np.add.at(out, key, g.data)
         return out
 
     @staticmethod

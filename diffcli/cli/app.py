@@ -35,6 +35,7 @@ COMMANDS = {
     "gradcheck": "gradcheck",
     "plot": "plot",
     "taylor": "taylor",
+    "jvp": "jvp",
 }
 
 

@@ -50,31 +50,33 @@ def _split_top_level(text: str) -> list[str]:
 MAX_RANDOM = 10_000_000  # entries of one --random array (80 MB of float64)
 
 
-def parse_values(at: Values | list[str] | None) -> dict[str, Any]:
-    """`--at` items (and a `Values` bundle's `--random` arrays) to {name: float or array}."""
+def parse_values(at: Values | list[str] | None, flag: str = "--at") -> dict[str, Any]:
+    """`--at` (or `flag`) items, and a `Values` bundle's `--random` arrays, to {name: float
+    or array}."""
     import numpy as np
 
     from diffcli.expr.tree import CONSTANTS
 
     items, randoms, seed = (at.at, at.random, at.seed) if isinstance(at, Values) else (at, None, 0)
-    pairs = [("--at", name, text) for name, text in split_assignments(items, "--at")]
+    pairs = [(flag, name, text) for name, text in split_assignments(items, flag)]
     pairs += [("--random", name, text) for name, text in split_assignments(randoms, "--random")]
     rng = np.random.default_rng(seed) if randoms else None
     values: dict[str, Any] = {}
     given: dict[str, str] = {}
-    for flag, name, text in pairs:
+    for source, name, text in pairs:
         if name in values:
-            twice = f"{flag} gives" if given[name] == flag else f"{given[name]} and {flag} give"
+            twice = (f"{source} gives" if given[name] == source
+                     else f"{given[name]} and {source} give")
             raise BadInput(f"{twice} '{clip(name)}' twice")
-        given[name] = flag
+        given[name] = source
         if name in CONSTANTS:
             raise BadInput(f"'{name}' is a constant ({CONSTANTS[name]!r}) and cannot be given a value")
-        values[name] = (rng.standard_normal(_shape(name, text)) if flag == "--random"
-                        else _value(name, text))
+        values[name] = (rng.standard_normal(_shape(name, text)) if source == "--random"
+                        else _value(name, text, source))
     return values
 
 
-def _value(name: str, text: str) -> Any:
+def _value(name: str, text: str, flag: str) -> Any:
     from diffcli.expr import ExprError, parse_value
 
     if text.startswith("@"):
@@ -82,7 +84,7 @@ def _value(name: str, text: str) -> Any:
     try:
         return parse_value(text)
     except ExprError as err:
-        raise BadInput(err.format().replace("error: ", f"error: --at {name}: ", 1)) from None
+        raise BadInput(err.format().replace("error: ", f"error: {flag} {name}: ", 1)) from None
 
 
 def _shape(name: str, text: str) -> tuple[int, ...]:

@@ -1,9 +1,10 @@
 """Tree → Tensors: builds the autograd tape of an expression.
 
 `build(node, values, requires_grad=True, text=None) -> Tape`
-- `values`: {name: float | array}; arrays broadcast as numpy's, so a batch of points is one
-  tape over vector values. Shapes are checked first (diffcli.expr.shapes): a mismatch is an
-  ExprError before anything runs. Every name in `values` gets a leaf (so
+- `values`: {name: float | array | Tensor}; arrays broadcast as numpy's, so a batch of points
+  is one tape over vector values. A Tensor is used as it is. Shapes are checked first
+  (diffcli.expr.shapes): a mismatch is an ExprError before anything runs. Every name in
+  `values` gets a leaf (so
   unused names can get a zero gradient); a variable of the tree with no value raises
   ExprError (pointing at it when `text` is given, else at the canonical text).
 - `requires_grad`: True (all leaves), False, or an iterable of names.
@@ -54,8 +55,10 @@ class Tape:
 
 
 def _leaves(values: Mapping, requires_grad: bool | Iterable[str]) -> dict[str, Tensor]:
+    """A Tensor value is used as it is (a function of Tensors builds on it); others get a leaf."""
     wanted = set(values) if requires_grad is True else set(requires_grad or ())
-    return {name: tensor(np.asarray(value, dtype=np.float64), requires_grad=name in wanted)
+    return {name: value if isinstance(value, Tensor) else
+            tensor(np.asarray(value, dtype=np.float64), requires_grad=name in wanted)
             for name, value in values.items()}
 
 

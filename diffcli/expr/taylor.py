@@ -1,8 +1,10 @@
 """Tree → Taylor series: the expression's derivatives in one variable by Taylor mode.
 
 `derivatives(node, values, wrt, order) -> list[numpy.ndarray]`: [f, f', ..., f^(order)] by
-`wrt`, the other variables held at their `values` (see diffcli.autograd.forward). Taylor
-mode is for elementwise expressions: a reduction, a matrix function or `@` raises ExprError.
+`wrt`, the other variables held at their `values` (see diffcli.autograd.forward);
+`coefficients(...)` the same as Taylor coefficients f^(k)/k!, which stay finite past 170!.
+Taylor mode is for elementwise expressions: a reduction, a matrix function or `@` raises
+ExprError.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ def elementwise(node: Node) -> bool:
 def derivatives(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
                 order: int) -> list[np.ndarray]:
     """Every derivative of the expression by `wrt` up to `order`, by Taylor mode."""
+    return forward.times_factorials(coefficients(node, values, wrt, order))
+
+
+def coefficients(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
+                 order: int) -> list[np.ndarray]:
+    """The Taylor coefficients f^(k)/k! in `wrt` up to `order`, by Taylor mode."""
     for n in postorder(node):
         if mixes(n):
             text = to_text(node)
@@ -73,4 +81,4 @@ def derivatives(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
 
         return transform(node, step)
 
-    return forward.derivatives(fn, values[wrt], order)
+    return forward.coefficients(fn, values[wrt], order)

@@ -17,7 +17,7 @@ limit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from .functions import FUNCTIONS as FUNCTIONS
 
@@ -120,6 +120,25 @@ def transform(root: Node, fn: Callable[[Node, list], object]) -> object:
             del results[len(results) - n :]
         results.append(fn(node, args))
     return results[0]
+
+
+def substitute(root: Node, replacements: Mapping[str, Node]) -> Node:
+    """The tree with each variable named in `replacements` replaced by its node."""
+
+    def step(n: Node, args: list) -> Node:
+        if isinstance(n, Var):
+            return replacements.get(n.name, n)
+        if isinstance(n, Unary):
+            return Unary(n.op, args[0], n.span)
+        if isinstance(n, Binary):
+            return Binary(n.op, args[0], args[1], n.span)
+        if isinstance(n, Call):
+            return Call(n.name, tuple(args), n.span)
+        if n.children:
+            raise TypeError(f"substitute does not know {type(n).__name__}")
+        return n
+
+    return transform(root, step)
 
 
 def equal(a: Node, b: Node) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from diffcli.expr.tree import Node
+from diffcli.expr.tree import Binary, Node, Num, Var, substitute, variables
 
 from .autograd_witness import kinks, nested_derivative
 from .common import evaluate, magnitude, plain, point_values, sum_to
@@ -182,3 +182,31 @@ def check_jacobian(nodes: Sequence[Node], point: Mapping, jacobian=None,
     given = None if jacobian is None else [jacobian[i][j] for i in range(len(nodes))
                                            for j in range(len(names))]
     return _check(list(nodes), entries, point, given, Tolerances(**tolerances), timeout)
+
+
+def check_jvp(node: Node, point: Mapping, direction: Mapping, forward, reverse, *,
+              timeout: float = 10.0, **tolerances: float) -> Check:
+    """Check a directional derivative, d/dt f(v + t d_v) at t = 0: the forward-mode value
+    (component "forward") and reverse mode's gradient·direction ("reverse"), each against
+    sympy's derivative in t and finite differences along the direction."""
+    taken = set(variables(node)) | set(point)
+    values, moves = dict(point), {}
+    t = _fresh("t", taken)
+    for name, d in direction.items():
+        if np.ndim(d):  # a vector direction enters the line as a variable of its own
+            step_name = _fresh(f"d{name}", taken | set(values))
+            values[step_name], step = d, Var(step_name)
+        else:
+            step = Num(float(d))
+        moves[name] = Binary("+", Var(name), Binary("*", step, Var(t)))
+    values[t] = 0.0
+    return _check([substitute(node, moves)], [("forward", 0, (t,)), ("reverse", 0, (t,))],
+                  values, [forward, reverse], Tolerances(**tolerances), timeout)
+
+
+def _fresh(stem: str, taken: set[str]) -> str:
+    """`stem`, or `stem` with the first number that makes it a name not in `taken`."""
+    name, k = stem, 1
+    while name in taken:
+        name, k = f"{stem}{k}", k + 1
+    return name

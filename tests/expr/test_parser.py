@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diffcli.expr import ExprError, parse, parse_value, to_text, variables
-from diffcli.expr.tree import Binary, Call, Num, Unary, Var, postorder
+from diffcli.expr.tree import Binary, Call, Num, Unary, Var, equal, postorder, substitute
 
 from .strategies import EVERY_ROW, trees
 
@@ -170,3 +170,8 @@ def test_a_vector_value_stays_one_dimensional_and_entries_may_be_expressions():
     assert parse_value("[1, 2, 3]").shape == (3,)
     np.testing.assert_array_equal(parse_value("[[1, 2/4], [max(1, 3), -(1)]]"),
                                   [[1.0, 0.5], [3.0, -1.0]])
+
+
+def test_substitute_replaces_every_use_of_a_variable_and_nothing_else():
+    got = substitute(parse("-x*sin(y) + x**2"), {"x": parse("a + 1")})
+    assert equal(got, parse("-(a + 1)*sin(y) + (a + 1)**2"))

@@ -13,7 +13,7 @@ from ..values import bind, check_shapes, parse, parse_values, variables
 @command('diffcli hessian "x**2*y + y**3" --at x=1 --at y=2')
 def hessian(expression: Expr, at: Values = NO_VALUES, check: Check = None, *, tolerance: Tolerance,
             out: Output) -> int:
-    """Hessian of a scalar expression: nested grad(create_graph=True) for each pair.
+    """Hessian of a scalar expression: every entry in one forward-over-reverse pass.
 
     The cell of vectors x and y is the block of shape x + y.
     """
@@ -22,7 +22,7 @@ def hessian(expression: Expr, at: Values = NO_VALUES, check: Check = None, *, to
     names = bind(variables(node), values, None)
     check_shapes(node, values, expression)
     value, gradient = verify.gradient(node, values, names)
-    matrix = [[verify.nested_derivative(node, values, (a, b)) for b in names] for a in names]
+    matrix = verify.jacobians([node], values, names, second=True)
     doc = {"expression": expression, "at": values, "value": value, "variables": names,
            "gradient": gradient, "hessian": matrix, "check": None}
     status = checked(doc, check, lambda: verify.check_hessian(

@@ -35,8 +35,7 @@ def jacobian(
     names = bind(used, values, None)
     for node, text in zip(nodes, expressions):
         check_shapes(node, values, text)
-    matrix = [[verify.nested_derivative(node, values, (name,)) for name in names]
-              for node in nodes]
+    matrix = verify.jacobians(nodes, values, names)
     value = [build(node, values, text, requires_grad=False).output.data
              for node, text in zip(nodes, expressions)]
     doc = {"expression": expressions, "at": values, "value": value, "variables": names,
