@@ -534,8 +534,11 @@ def _product_of_others(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     flat = moved.reshape(math.prod(moved.shape[: len(axes)]), -1)  # (group size, groups)
     if state.grad_enabled:
         zero = flat.data == 0
-        safe = where(zero, 1.0, flat)
-        others = prod(safe, 0, keepdim=True) / safe * _product_of_zeros(flat, zero)
+        if zero.any():
+            safe = where(zero, 1.0, flat)
+            others = prod(safe, 0, keepdim=True) / safe * _product_of_zeros(flat, zero)
+        else:  # forward mode asks at any point, not only at zeros
+            others = prod(flat, 0, keepdim=True) / flat
     else:  # only the values matter: exclusive products from both ends, O(n)
         data = flat.data
         ones = np.ones_like(data[:1])
