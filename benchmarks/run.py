@@ -18,7 +18,8 @@ WORKLOADS: dict[str, tuple[Callable[[], list[Row]], Callable[[], list[Row]]]] = 
     "scalar": (engine.bench_scalar, lambda: engine.bench_scalar((7_500,), repeats=3)),
     "points": (engine.bench_points, lambda: engine.bench_points(100_000, repeats=3)),
     "nth": (engine.bench_nth, lambda: engine.bench_nth(6, repeats=3)),
-    "chain": (engine.bench_chain, lambda: engine.bench_chain(100_000, repeats=1)),
+    "chain": (engine.bench_chain,
+              lambda: engine.bench_chain(10_000, memory_ops=100_000, repeats=1)),
     "hessian": (engine.bench_hessian, lambda: engine.bench_hessian(repeats=3)),
     "cli": (cli.bench_cli, lambda: cli.bench_cli(10_000, repeats=3, batch_repeats=1)),
 }
