@@ -275,6 +275,11 @@ class Function:
 
     _node_class: type[BackwardNode]
     _unrecorded_class: type[BackwardNode]
+    # Optional: a staticmethod ``compute(*args)`` giving forward's result without a ctx, in
+    # numpy only. When an application records nothing (no input needs a gradient, or grad
+    # mode is off, as in every backward without create_graph), apply calls it instead of
+    # forward and builds no context; a Function that defines it has forward call it too.
+    compute: Callable[..., Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -295,18 +300,23 @@ class Function:
         # The inner loop of every user: forward always runs with recording off, and the
         # switch is written out here rather than called.
         if state.grad_enabled:
-            needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
-            if True in needs:
-                return _apply_recorded(cls, args, needs)
-            ctx = cls._unrecorded_class()
-            ctx._inputs = args
-            state.grad_enabled = False
-            try:
-                raw = cls.forward(ctx, *args)
-            finally:
-                state.grad_enabled = True
+            for a in args:
+                if type(a) is Tensor and a._requires_grad:
+                    return _apply_recorded(cls, args)
+            if cls.compute is not None:
+                raw = cls.compute(*args)
+            else:
+                ctx = _new(cls._unrecorded_class)
+                ctx._inputs = args
+                state.grad_enabled = False
+                try:
+                    raw = cls.forward(ctx, *args)
+                finally:
+                    state.grad_enabled = True
+        elif cls.compute is not None:
+            raw = cls.compute(*args)
         else:
-            ctx = cls._unrecorded_class()
+            ctx = _new(cls._unrecorded_class)
             ctx._inputs = args
             raw = cls.forward(ctx, *args)
         if type(raw) is np.ndarray or type(raw) is np.float64:
@@ -316,15 +326,33 @@ class Function:
         return _as_output(raw, args)
 
 
+_new = object.__new__
 # Interned, so that a million nodes share a handful of these small tuples.
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
 
 
-def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -> Any:
+def _apply_recorded(cls: type[Function], args: tuple) -> Any:
     """Run forward with recording off and make its outputs the children of a new node."""
-    ctx = cls._node_class()
-    ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
+    ctx = _new(cls._node_class)
+    needs = []
+    edges = []
+    for a in args:
+        if type(a) is Tensor and a._requires_grad:
+            needs.append(True)
+            node = a.grad_fn
+            if node is None:
+                edges.append(accumulator_of(a))
+                edges.append(0)
+            else:
+                edges.append(node)
+                edges.append(a._output_nr)
+        else:
+            needs.append(False)
+            edges.append(None)
+            edges.append(0)
+    needs = tuple(needs)
+    ctx.needs_input_grad = _NEEDS.get(needs) or _NEEDS.setdefault(needs, needs)
     ctx._saved = None
     if state.anomaly_enabled:
         ctx.metadata["traceback_"] = _forward_traceback()
@@ -333,19 +361,14 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
         raw = cls.forward(ctx, *args)
     finally:
         state.grad_enabled = True
-    edges = []
-    for a, need in zip(args, needs):
-        if not need:
-            edges += (None, 0)
-        elif a.grad_fn is not None:
-            edges += (a.grad_fn, a._output_nr)
-        else:
-            edges += (accumulator_of(a), 0)
     ctx._edges = tuple(edges)
     if type(raw) is not tuple:
-        out = _as_output(raw, args)
-        if type(out) is not Tensor:
-            return out
+        if type(raw) is np.ndarray or type(raw) is np.float64:
+            out = _make(raw)
+        else:
+            out = _as_output(raw, args)
+            if type(out) is not Tensor:
+                return out
         shape = out.data.shape
         shapes = _SINGLE_SHAPES.get(shape)
         if shapes is None:
@@ -354,9 +377,10 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
         if not ctx._non_differentiable:
             out._requires_grad = True
             out.grad_fn = ctx
-        if ctx._saved is not None:
-            for saved in ctx._saved:
-                if saved is out:
+        saved = ctx._saved
+        if saved is not None:
+            for value in saved:
+                if value is out:
                     ctx._store_saved_outputs((out,))
                     break
         return out

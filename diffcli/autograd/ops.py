@@ -102,12 +102,15 @@ UNARY_RULES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str, Callable]]
 
 
 def _unary_function(name: str, forward_fn: Callable, saves: str, rule: Callable) -> type[Function]:
+    def compute(x: Tensor) -> Any:
+        return forward_fn(x.data)
+
     def forward(ctx: Ctx, x: Tensor) -> Tensor:
         out = _make(forward_fn(x.data))
         if saves is INPUT:
-            ctx.save_for_backward(x)
+            ctx._save_values(x)
         elif saves is OUTPUT:
-            ctx.save_for_backward(out)
+            ctx._save_values(out)
         return out
 
     def backward(ctx: Ctx, g: Tensor) -> Tensor:
@@ -118,7 +121,8 @@ def _unary_function(name: str, forward_fn: Callable, saves: str, rule: Callable)
     return type(
         class_name,
         (Function,),
-        {"forward": staticmethod(forward), "backward": staticmethod(backward)},
+        {"compute": staticmethod(compute), "forward": staticmethod(forward),
+         "backward": staticmethod(backward)},
     )
 
 
@@ -175,11 +179,15 @@ def _broadcast_error(*operands: Operand) -> RuntimeError:
 
 class Add(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) + _data(b)
+            return (a.data if type(a) is Tensor else a) + (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        return Add.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -188,11 +196,15 @@ class Add(Function):
 
 class Sub(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) - _data(b)
+            return (a.data if type(a) is Tensor else a) - (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        return Sub.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -201,12 +213,16 @@ class Sub(Function):
 
 class Mul(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_operands(a, b, False)
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) * _data(b)
+            return (a.data if type(a) is Tensor else a) * (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        ctx._save_operands(a, b, False)
+        return Mul.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -217,12 +233,16 @@ class Mul(Function):
 
 class Div(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_operands(a, b, True)
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) / _data(b)
+            return (a.data if type(a) is Tensor else a) / (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        ctx._save_operands(a, b, True)
+        return Div.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -251,11 +271,15 @@ def _power(base: Any, exponent: Any) -> Any:
 
 class Pow(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            out = _make(_power(_data(a), _data(b)))
+            return _power(_data(a), _data(b))
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        out = _make(Pow.compute(a, b))
         ctx._save_values(a, b, out)
         return out
 
@@ -483,9 +507,13 @@ def _spread(g: Tensor, ctx: Ctx) -> Tensor:
 
 class Sum(Function):
     @staticmethod
+    def compute(x: Tensor, dim: Any, keepdim: bool) -> Any:
+        return np.sum(x.data, axis=_axes(dim, x.data.ndim), keepdims=keepdim)
+
+    @staticmethod
     def forward(ctx: Ctx, x: Tensor, dim: Any, keepdim: bool) -> Any:
         ctx.shape, ctx.axes = x.data.shape, _axes(dim, x.data.ndim)
-        return np.sum(x.data, axis=ctx.axes, keepdims=keepdim)
+        return Sum.compute(x, dim, keepdim)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -655,8 +683,12 @@ def _view(x: Tensor, array: Any) -> Tensor:
 
 class Clone(Function):
     @staticmethod
-    def forward(ctx: Ctx, x: Tensor) -> Any:
+    def compute(x: Tensor) -> Any:
         return np.copy(x.data)
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor) -> Any:
+        return Clone.compute(x)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> Tensor:
@@ -672,6 +704,10 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
+        return Reshape.compute(x, shape)
+
+    @staticmethod
+    def compute(x: Tensor, shape: tuple[int, ...]) -> Any:
         try:
             return _view(x, x.data.reshape(shape))
         except ValueError:
@@ -699,9 +735,13 @@ class Permute(Function):
 
 class Expand(Function):
     @staticmethod
+    def compute(x: Tensor, shape: tuple[int, ...]) -> Any:
+        return _view(x, np.broadcast_to(x.data, shape))
+
+    @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
-        return _view(x, np.broadcast_to(x.data, shape))
+        return Expand.compute(x, shape)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -714,6 +754,10 @@ class SumTo(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
+        return SumTo.compute(x, shape)
+
+    @staticmethod
+    def compute(x: Tensor, shape: tuple[int, ...]) -> Any:
         data = x.data
         lead = data.ndim - len(shape)
         if lead:
