@@ -330,41 +330,47 @@ _new = object.__new__
 # Interned, so that a million nodes share a handful of these small tuples.
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
+_NO_EDGE = (None, 0)
 
 
 def _apply_recorded(cls: type[Function], args: tuple) -> Any:
     """Run forward with recording off and make its outputs the children of a new node."""
-    ctx = _new(cls._node_class)
+    ctx = cls._node_class()
+    edges: list = []
     needs = []
-    edges = []
     for a in args:
         if type(a) is Tensor and a._requires_grad:
             needs.append(True)
             node = a.grad_fn
             if node is None:
-                edges.append(accumulator_of(a))
-                edges.append(0)
+                edges += (accumulator_of(a), 0)
             else:
-                edges.append(node)
-                edges.append(a._output_nr)
+                edges += (node, a._output_nr)
         else:
             needs.append(False)
-            edges.append(None)
-            edges.append(0)
-    needs = tuple(needs)
-    ctx.needs_input_grad = _NEEDS.get(needs) or _NEEDS.setdefault(needs, needs)
+            edges += _NO_EDGE
+    key = tuple(needs)
+    ctx.needs_input_grad = _NEEDS.get(key) or _NEEDS.setdefault(key, key)
     ctx._saved = None
+    ctx._edges = tuple(edges)
     if state.anomaly_enabled:
         ctx.metadata["traceback_"] = _forward_traceback()
-    state.grad_enabled = False
-    try:
+    if cls.compute is not None:
+        # A Function with compute works in numpy only: nothing in its forward records.
         raw = cls.forward(ctx, *args)
-    finally:
-        state.grad_enabled = True
-    ctx._edges = tuple(edges)
+    else:
+        state.grad_enabled = False
+        try:
+            raw = cls.forward(ctx, *args)
+        finally:
+            state.grad_enabled = True
     if type(raw) is not tuple:
         if type(raw) is np.ndarray or type(raw) is np.float64:
-            out = _make(raw)
+            out = _new(Tensor)  # _make, written out for the inner loop
+            out.data = raw
+            out._output_nr = 0
+            out._version_counter = out._grad = out._hooks = out._accumulator = out.grad_fn = None
+            out._requires_grad = out._retains_grad = False
         else:
             out = _as_output(raw, args)
             if type(out) is not Tensor:
