@@ -257,13 +257,37 @@ def _operands(ctx: Ctx) -> tuple:
     return saved[0], saved[1]
 
 
+def _ndim(x: Any) -> int:
+    """``np.ndim(x)``, without its dispatch for the types an op meets every time."""
+    kind = type(x)
+    if kind is float or kind is int or kind is bool:
+        return 0
+    if kind is np.ndarray or kind is np.float64 or kind is np.bool_:
+        return x.ndim
+    return np.ndim(x)
+
+
+def _any(mask: Any) -> bool:
+    return bool(mask) if _ndim(mask) == 0 else bool(mask.any())
+
+
+def _all(mask: Any) -> bool:
+    return bool(mask) if _ndim(mask) == 0 else bool(mask.all())
+
+
 def _power(base: Any, exponent: Any) -> Any:
     """``base ** exponent``, with the same values as np.power.
 
     For a single whole-number exponent, the power of |base| with the sign put back:
-    glibc's pow takes a path about 30 times slower for negative bases.
+    glibc's pow takes a path about 30 times slower for negative bases. A square is one
+    multiplication, as numpy's own ``**`` does it, and a first power a copy (the square's
+    gradient takes one).
     """
-    if np.ndim(exponent) == 0 and np.ndim(base) and float(exponent).is_integer():
+    if _ndim(exponent) == 0 and _ndim(base) and float(exponent).is_integer():
+        if exponent == 2:
+            return np.square(base)
+        if exponent == 1:
+            return np.positive(base)
         magnitude = np.power(np.abs(base), exponent)
         return np.copysign(magnitude, base) if int(exponent) % 2 else magnitude
     return np.power(base, exponent)
@@ -285,22 +309,21 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        a, b = _operands(ctx)
-        out = ctx.saved_tensors[2]
+        a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
             exponent = _data(b)
-            if np.all(exponent == 0):
+            if _all(exponent == 0):
                 grad_a = g * 0.0
             else:
                 grad_a = g * b * a ** (b - 1.0)
-                if np.any(exponent == 0):
+                if _any(exponent == 0):
                     grad_a = where(exponent == 0, 0.0, grad_a)
         if need_b:
             base = _data(a)
             grad_b = g * out * log(a)
-            if np.any(base == 0):
+            if _any(base == 0):
                 grad_b = where((base == 0) & (_data(b) >= 0), 0.0, grad_b)
         return grad_a, grad_b
 
@@ -320,7 +343,7 @@ class Atan2(Function):
         radius_squared = x * x + y * y
         scale = g / radius_squared
         origin = _data(radius_squared) == 0
-        if np.any(origin):
+        if _any(origin):
             scale = where(origin, 0.0, scale)  # PyTorch's choice at the origin
         need_y, need_x = ctx.needs_input_grad
         return (scale * x if need_y else None), (-scale * y if need_x else None)
@@ -607,7 +630,7 @@ class Norm(Function):
         spread_out = _spread(out, ctx)
         grad = _spread(g, ctx) * x / spread_out
         zero = spread_out.data == 0
-        if np.any(zero):
+        if _any(zero):
             grad = where(zero, 0.0, grad)
         return grad, None, None
 
@@ -787,12 +810,16 @@ def _normalize_key(key: Any) -> Any:
 
 class Index(Function):
     @staticmethod
-    def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
-        ctx.shape, ctx.key = x.data.shape, key
+    def compute(x: Tensor, key: Any) -> Any:
         try:
             return _view(x, x.data[key])
         except IndexError as error:
             raise _index_error(error, x) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
+        ctx.shape, ctx.key = x.data.shape, key
+        return Index.compute(x, key)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -815,15 +842,30 @@ class IndexAdd(Function):
     """Scatter-add a gradient into zeros of the indexed tensor's shape: the adjoint of ``Index``."""
 
     @staticmethod
+    def compute(g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
+        out = np.zeros(shape, dtype=np.result_type(g.data, np.float64))
+        if _is_basic(key):
+            out[key] = g.data  # a basic index names each element once: nothing to add up
+        else:
+            np.add.at(out, key, g.data)
+        return out
+
+    @staticmethod
     def forward(ctx: Ctx, g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
         ctx.key = key
-        out = np.zeros(shape, dtype=np.result_type(g.data, np.float64))
-        np.add.at(out, key, g.data)
-        return out
+        return IndexAdd.compute(g, key, shape)
 
     @staticmethod
     def backward(ctx: Ctx, gg: Tensor) -> tuple:
         return Index.apply(gg, ctx.key), None, None
+
+
+def _is_basic(key: Any) -> bool:
+    """Whether numpy reads ``key`` as basic indexing (ints, slices, None, ...): a view."""
+    return all(type(k) in _BASIC_KEYS for k in (key if type(key) is tuple else (key,)))
+
+
+_BASIC_KEYS = {int, slice, type(None), type(Ellipsis)}
 
 
 class Cat(Function):
