@@ -156,10 +156,15 @@ _UNCOUNTED = (0,)
 
 
 def _versions_of(values: tuple) -> tuple[int, ...]:
-    versions = tuple(
-        [(v._version_counter or _UNCOUNTED)[0] if type(v) is Tensor else 0 for v in values]
-    )
-    return _ZERO_VERSIONS.get(len(versions), versions) if not any(versions) else versions
+    for v in values:
+        if type(v) is Tensor and v._version_counter is not None and v._version_counter[0]:
+            break
+    else:  # the common case: nothing saved was ever changed in place
+        zeros = _ZERO_VERSIONS.get(len(values))
+        if zeros is not None:
+            return zeros
+    return tuple([(v._version_counter or _UNCOUNTED)[0] if type(v) is Tensor else 0
+                  for v in values])
 
 
 class BackwardNode(Node):
@@ -209,15 +214,18 @@ class BackwardNode(Node):
         saved = self._saved
         if saved is None:
             return ()
-        unpacked = []
+        outputs = False
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
                 if (t._version_counter or _UNCOUNTED)[0] != version:
                     self._raise_modified(t, version)
             elif type(t) is _SavedOutput:
-                t = self._unpack_output(t)
-            unpacked.append(t)
-        return tuple(unpacked)
+                outputs = True
+                if t.counter[0] != t.version:
+                    self._unpack_output(t)  # raises, naming the output
+        if not outputs:  # inputs and constants are handed back as they were kept
+            return saved
+        return tuple([self._unpack_output(t) if type(t) is _SavedOutput else t for t in saved])
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
         self._non_differentiable = tensors
