@@ -32,7 +32,9 @@ def check(
     """Verify hand-derived partial derivatives at the point and at random points of the domain.
 
     A component that agrees everywhere is then proven by sympy when it can be. Exit 1 when
-    a component is wrong, naming it with the right value and sympy's formula.
+    a component is wrong, naming it with the right value, sympy's formula and the usual
+    mistake it is (a claim of another shape, the transpose, a constant factor, right only
+    for symmetric matrices, a term left out).
     """
     node = parse(expression)
     values = parse_values(at)
