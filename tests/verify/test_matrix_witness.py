@@ -143,3 +143,30 @@ def test_a_full_second_derivative_along_directions_matches_the_hand_hessian():
     for (u1, u2), estimate in zip(f.directions, f.estimates):
         hand = 2 * (u1 @ LARGE["v"]) @ (u2 @ LARGE["v"])
         assert estimate == pytest.approx(hand, rel=1e-5, abs=1e-7)
+
+
+def test_directions_difference_the_sum_of_a_non_scalar_expression():
+    # A gradient is of the sum: along u it is sum(hand * u) whatever the output's shape.
+    f = finite_difference(parse("exp(W@v)"), LARGE, ("W",), elementwise=True)
+    hand = np.outer(np.exp(LARGE["W"] @ LARGE["v"]), LARGE["v"])
+    for (u,), estimate in zip(f.directions, f.estimates):
+        assert estimate == pytest.approx(np.sum(hand * u), rel=1e-7)
+
+
+def test_a_mixed_second_derivative_along_directions_projects_each_variable_on_its_own():
+    node = parse("sum((W@v)**2)")
+    f = finite_difference(node, LARGE, ("W", "v"))
+    w, v = LARGE["W"], LARGE["v"]
+    # d2/dW_ij dv_l = 2 (W_il v_j + (W v)_i delta_jl), of shape W + v.
+    full = 2 * (np.einsum("il,j->ijl", w, v) + np.einsum("i,jl->ijl", w @ v, np.eye(20)))
+    np.testing.assert_allclose(f.project(full, False), f.estimates, rtol=1e-5, atol=1e-6)
+
+
+def test_with_a_closed_form_the_directions_still_give_their_own_verdict():
+    node = parse("sum((W@v)**2)")
+    hand = 2 * np.outer(LARGE["W"] @ LARGE["v"], LARGE["v"])
+    check = check_gradient(node, LARGE, {"W": hand.T, "v": 2 * LARGE["W"].T @ LARGE["W"]
+                                         @ LARGE["v"]})
+    component = check.components[0]
+    assert "W" in check.closed_form and component.directional is not None
+    assert component.agrees == {"symbolic": False, "finite_difference": False}
