@@ -87,12 +87,13 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
     vectors = [n for n in wrt if np.ndim(values[n])]
     if vectors and order > MAX_VECTOR_ORDER:
         return None
+    # Counted before listing: a 512x512 matrix's indexes alone take a second to list.
+    if int(np.prod([np.size(values[n]) for n in wrt])) * 3 * 2**order > MAX_EVALUATIONS:
+        return None if elementwise and order > 1 else _directional(node, values, wrt,
+                                                                    elementwise)
     indexes = [list(np.ndindex(np.shape(values[n]))) if np.ndim(values[n]) else [None]
                for n in wrt]
     combos = list(itertools.product(*indexes))
-    if len(combos) * 3 * 2**order > MAX_EVALUATIONS:
-        return None if elementwise and order > 1 else _directional(node, values, wrt,
-                                                                    elementwise)
     out_shape = np.shape(evaluate(node, values))
     full = np.empty(out_shape + sum((np.shape(values[n]) for n in wrt), ()))
     for combo in combos:
