@@ -1,5 +1,8 @@
 """Least squares: the gradient of sum((W@X - Y)**2) in W through the engine, against the
-same gradient written by hand in numpy, 2*(W@X - Y)@X.T, in the same run.
+same gradient written by hand in numpy, 2*(W@X - Y)@X.T, in the same run; and the
+default check `diffcli grad` runs on it (sympy's matrix calculus in its child, finite
+differences along random directions), against the 10 s a check may take, with the
+engine's gradient of all three variables measured beside it.
 
 Run: `python -m benchmarks.bench_matrix [--size 512]` (W n x n, X and Y n x n/2, float64),
 or as the `matrix` row of `python -m benchmarks.run`. The engine's gradient is checked
@@ -18,6 +21,7 @@ from benchmarks.engine import diffcli, torch_or_none
 from benchmarks.harness import Row, medians, render
 
 TARGET = 1.2  # issue 10: at most 1.2x the hand-written numpy gradient
+CHECK_BUDGET = 10.0  # seconds: the check of the 512 problem finishes well inside sympy's budget
 
 
 def problem(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -56,12 +60,35 @@ def bench_matrix(n: int = 512, repeats: int = 15) -> list[Row]:
                 note="" if right else "WRONG gradient")]
 
 
+def bench_check(n: int = 512, repeats: int = 3) -> list[Row]:
+    """Wall time of verify.check_gradient on the least-squares problem (all of W, X, Y)."""
+    from diffcli import verify
+    from diffcli.expr.parser import parse
+
+    w, x, y = problem(n)
+    point = {"W": w, "X": x, "Y": y}
+    node = parse("sum((W@X - Y)**2)")
+    _, grads = verify.gradient(node, point, list(point))
+    check = verify.check_gradient(node, point, grads)
+    value, ref = medians([functools.partial(verify.check_gradient, node, point, grads),
+                          functools.partial(verify.gradient, node, point, list(point))],
+                         repeats)
+    witnesses = "sympy closed form" if check.closed_form else check.skipped or "sympy"
+    along = any(c.directional is not None for c in check.components)
+    note = f"{witnesses}; finite differences {'along directions' if along else 'per entry'}"
+    return [Row(f"check of grad sum((W@X-Y)^2), W {n}x{n}, X {n}x{n // 2}", "s", value,
+                "engine gradient", ref, target=f"<{CHECK_BUDGET:g} s",
+                met=value < CHECK_BUDGET and check.agree is True,
+                note=note if check.agree else f"check did not agree: {note}")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
-    print(render(bench_matrix(args.size, args.repeats), with_torch=torch_or_none() is not None))
+    rows = bench_matrix(args.size, args.repeats) + bench_check(args.size)
+    print(render(rows, with_torch=torch_or_none() is not None))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ WORKLOADS: dict[str, tuple[Callable[[], list[Row]], Callable[[], list[Row]]]] = 
     "chain": (engine.bench_chain,
               lambda: engine.bench_chain(10_000, memory_ops=100_000, repeats=1)),
     "hessian": (engine.bench_hessian, lambda: engine.bench_hessian(repeats=3)),
-    "matrix": (bench_matrix.bench_matrix, lambda: bench_matrix.bench_matrix(256, repeats=5)),
+    "matrix": (lambda: bench_matrix.bench_matrix() + bench_matrix.bench_check(),
+               lambda: bench_matrix.bench_matrix(256, repeats=5)
+               + bench_matrix.bench_check(256, repeats=1)),
     "cli": (cli.bench_cli, lambda: cli.bench_cli(10_000, repeats=3, batch_repeats=1)),
     "taylor": (bench_taylor.bench_taylor, lambda: bench_taylor.bench_taylor(0.5, repeats=3)),
 }

@@ -36,6 +36,8 @@ def plain(doc: Any, path: str, nonfinite: list[str]) -> Any:
     if isinstance(doc, dict):
         return {key: plain(value, _join(path, key), nonfinite) for key, value in doc.items()}
     if isinstance(doc, (list, tuple)):
+        if _finite_numbers(doc):  # a matrix's entries: no walk, which costs seconds at 512x512
+            return list(doc)
         return [plain(value, f"{path}[{i}]", nonfinite) for i, value in enumerate(doc)]
     if isinstance(doc, np.ndarray):
         if doc.dtype.kind == "f" and not np.isfinite(doc).all():
@@ -47,6 +49,17 @@ def plain(doc: Any, path: str, nonfinite: list[str]) -> Any:
         nonfinite.append(f"{path} ({doc})")
         return None
     return doc
+
+
+def _finite_numbers(items: list | tuple) -> bool:
+    """Whether nested lists hold only finite numbers (ints or floats, no bools or None)."""
+    if len(items) < 64:
+        return False
+    try:
+        arr = np.asarray(items)
+    except ValueError:  # ragged
+        return False
+    return arr.dtype.kind in "if" and bool(np.isfinite(arr).all())
 
 
 def _join(path: str, key: str) -> str:

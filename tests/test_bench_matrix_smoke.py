@@ -30,3 +30,9 @@ def test_tiny_run_reports_a_right_gradient_and_its_ratio():
     (row,) = bench_matrix.bench_matrix(8, repeats=1)
     assert "WRONG" not in row.note
     assert row.value > 0 and row.ref_value > 0 and row.ratio is not None
+
+
+def test_check_row_reports_an_agreeing_check_and_its_witnesses():
+    (row,) = bench_matrix.bench_check(8, repeats=1)
+    assert row.note.startswith("sympy closed form; finite differences per entry")
+    assert row.value > 0 and row.ref_value > 0

@@ -96,6 +96,8 @@ def check_notes(check: dict | None) -> list[str]:
         return []
     has = {key: any(v is not None for v in check[key].values())
            for key in ("symbolic", "finite_difference")}
+    along = [c for c in check["components"] if c.get("directional")]
+    has["finite_difference"] = has["finite_difference"] or bool(along)
     witness = "sympy" if has["symbolic"] else "finite differences" if has["finite_difference"] else None
     if check["components"] and all(c["status"] == "undefined" for c in check["components"]):
         note = ("check: the derivative is not defined here: not finite by every witness, or "
@@ -125,6 +127,13 @@ def check_notes(check: dict | None) -> list[str]:
                          for c in kinks)
         note += (f"; at a kink, where the derivative does not exist, autograd takes PyTorch's "
                  f"subgradient convention and the witnesses differ by design ({said})")
+    if check.get("closed_form"):
+        note += "; sympy's matrix calculus: " + ", ".join(
+            f"∂/∂{name} = {text}" for name, text in check["closed_form"].items())
+    if along:
+        count = len(along[0]["directional"]["finite_difference"])
+        note += (f"; finite differences along {count} random directions for "
+                 f"{', '.join(c['name'] for c in along)} (too large to difference entry by entry)")
     if check["skipped"]:
         note += f"; sympy {check['skipped']}"
     return [note, *_mismatch_lines(check, "symbolic" if has["symbolic"] else "finite_difference")]

@@ -169,3 +169,120 @@ def to_sympy(node: Node, shapes: Mapping[str, int | tuple[int, ...]] | None = No
 
     result = _done(transform(node, build))
     return result.tolist() if isinstance(result, np.ndarray) else result
+
+
+
+def matrix_terms(node: Node, shapes: Mapping[str, tuple[int, ...]]) -> list | None:
+    """A scalar expression as [(coefficient, sympy Trace of a matrix expression)] over
+    `MatrixSymbol`s (a vector is a column), for sympy's matrix calculus; None outside
+    the forms its derivative gets right. Those are sums, differences and number
+    multiples of trace(M) and sum(M**2), where M is built from variables, @, +, -,
+    transpose, inv and numbers times matrices: sympy's `.diff(W)` answers 0 for a sum
+    of traces, `x.T` for sum(M), and fails on sqrt, det and logdet, so each term is
+    differentiated on its own and nothing else is tried."""
+    from .shapes import infer
+
+    try:
+        ranks = {k: len(v) for k, v in infer(node, shapes).items()}
+    except ValueError:
+        return None
+    terms = _scalar_terms(node, _Shaped(shapes, ranks))
+    return None if terms is None else [(c, t) for c, t in terms if c != 0]
+
+
+class _Shaped:
+    """The variables' shapes and each node's rank, as the matrix forms need them."""
+
+    def __init__(self, shapes: Mapping, ranks: dict[int, int]) -> None:
+        self.shapes, self.ranks = shapes, ranks
+
+    def rank(self, node: Node) -> int:
+        return self.ranks[id(node)]
+
+
+def _constant(node: Node):
+    if isinstance(node, Num):
+        return _number(node, exact=True)
+    if isinstance(node, Unary) and isinstance(node.operand, Num):
+        value = _number(node.operand, exact=True)
+        return -value if node.op == "-" else value
+    return None
+
+
+def _scalar_terms(node: Node, at: _Shaped) -> list | None:
+    if isinstance(node, Unary):
+        inner = _scalar_terms(node.operand, at)
+        sign = -1 if node.op == "-" else 1
+        return None if inner is None else [(sign * c, t) for c, t in inner]
+    if isinstance(node, Binary) and node.op in ("+", "-"):
+        left, right = _scalar_terms(node.left, at), _scalar_terms(node.right, at)
+        if left is None or right is None:
+            return None
+        sign = -1 if node.op == "-" else 1
+        return left + [(sign * c, t) for c, t in right]
+    if isinstance(node, Binary) and node.op in ("*", "/"):
+        c = _constant(node.right)
+        if c is not None and c != 0:
+            inner = _scalar_terms(node.left, at)
+            factor = c if node.op == "*" else 1 / c
+        else:
+            factor = _constant(node.left) if node.op == "*" else None
+            inner = None if factor is None else _scalar_terms(node.right, at)
+        return None if inner is None else [(factor * k, t) for k, t in inner]
+    if not isinstance(node, Call) or len(node.args) != 1:
+        return None
+    name, (arg,) = FUNCTIONS[node.name].name, node.args
+    if name == "trace":
+        m = _matrix(arg, at)
+        return None if m is None or not m.is_square else [(sympy.S.One, sympy.Trace(m))]
+    if (name == "sum" and isinstance(arg, Binary) and arg.op == "**"
+            and _constant(arg.right) == 2):
+        m = _matrix(arg.left, at)
+        return None if m is None else [(sympy.S.One, sympy.Trace(m.T * m))]
+    return None
+
+
+def _matrix(node: Node, at: _Shaped):
+    """A matrix expression whose value is the node's (a vector as a column), or None."""
+    if isinstance(node, Var):
+        shape = tuple(at.shapes.get(node.name, ()))
+        if len(shape) not in (1, 2):
+            return None
+        return sympy.MatrixSymbol(node.name, shape[0], shape[1] if len(shape) == 2 else 1)
+    if isinstance(node, Unary):
+        m = _matrix(node.operand, at)
+        return None if m is None else (-m if node.op == "-" else m)
+    if isinstance(node, Binary) and node.op == "*":
+        for c, other in ((_constant(node.left), node.right), (_constant(node.right), node.left)):
+            m = None if c is None else _matrix(other, at)
+            if m is not None:
+                return c * m
+        return None
+    if isinstance(node, Binary) and node.op in ("+", "-", "@"):
+        left, right = _matrix(node.left, at), _matrix(node.right, at)
+        if left is None or right is None:
+            return None
+        if node.op == "@":
+            return _matmul(node, left, right, at)
+        # Equal shapes only: numpy broadcasts a column against a vector into a matrix.
+        if left.shape != right.shape or at.rank(node.left) != at.rank(node.right):
+            return None
+        return left + right if node.op == "+" else left - right
+    if isinstance(node, Call) and len(node.args) == 1:
+        name, (arg,) = FUNCTIONS[node.name].name, node.args
+        m = _matrix(arg, at) if name in ("transpose", "inv") and at.rank(arg) == 2 else None
+        if m is None:
+            return None
+        if name == "inv":
+            return sympy.Inverse(m) if m.is_square else None
+        return m.T
+    return None
+
+
+def _matmul(node: Binary, left, right, at: _Shaped):
+    """numpy's matmul of matrices and vectors, a vector being a column: v @ A is A.T v."""
+    if at.rank(node.left) == 2 and left.shape[1] == right.shape[0]:
+        return left * right
+    if at.rank(node.left) == 1 and at.rank(node.right) == 2 and left.shape[0] == right.shape[0]:
+        return right.T * left
+    return None

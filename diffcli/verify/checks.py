@@ -12,7 +12,7 @@ is a batch of points, each with its own gradient.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,15 +20,18 @@ from diffcli.expr.tree import Binary, Node, Num, Var, substitute, variables
 
 from .autograd_witness import kinks, nested_derivative
 from .common import evaluate, magnitude, plain, point_values, sum_to
-from .differences import finite_difference
+from .differences import Directional, finite_difference
 from .judging import Status, Tolerances, judge
-from .sympy_witness import element_shapes, run_with_budget, symbolic_job
+from .sympy_witness import element_shapes, run_with_budget, witness_job
 
 
 @dataclass
 class Component:
     """One derivative, its witnesses and its verdict; `agrees` says for each witness
-    whether it agrees with autograd (None where it gave no value)."""
+    whether it agrees with autograd (None where it gave no value). `directional` holds
+    finite differences along random directions, where the arrays are too large to
+    difference entry by entry: {"autograd": autograd along each, "finite_difference":
+    the estimate along each}."""
 
     name: str
     autograd: np.ndarray
@@ -36,14 +39,17 @@ class Component:
     finite_difference: np.ndarray | None
     status: Status
     agrees: dict[str, bool | None] = field(default_factory=dict)
+    directional: dict[str, np.ndarray] | None = None
 
     def to_json(self) -> dict:
-        """{"name", "autograd", "symbolic", "finite_difference", "status", "agrees"};
-        non-finite numbers become None."""
+        """{"name", "autograd", "symbolic", "finite_difference", "status", "agrees",
+        "directional"}; non-finite numbers become None."""
         return {"name": self.name, "autograd": plain(self.autograd),
                 "symbolic": plain(self.symbolic),
                 "finite_difference": plain(self.finite_difference),
-                "status": self.status.value, "agrees": self.agrees}
+                "status": self.status.value, "agrees": self.agrees,
+                "directional": None if self.directional is None else
+                {k: plain(v) for k, v in self.directional.items()}}
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Check:
     components: list[Component]
     formula: dict[str, str] = field(default_factory=dict)
     skipped: str | None = None
+    closed_form: dict[str, str] = field(default_factory=dict)
 
     @property
     def agree(self) -> bool | None:
@@ -69,11 +76,13 @@ class Check:
         for c in self.components:
             if c.status in (Status.CONVENTION, Status.UNDEFINED):
                 continue
-            ref = c.symbolic if c.symbolic is not None else c.finite_difference
+            a, ref = c.autograd, c.symbolic if c.symbolic is not None else c.finite_difference
+            if ref is None and c.directional is not None:
+                a, ref = c.directional["autograd"], c.directional["finite_difference"]
             # A value of another shape has no gap to measure: its status says mismatch.
-            if ref is None or np.shape(c.autograd) != np.shape(ref):
+            if ref is None or np.shape(a) != np.shape(ref):
                 continue
-            a, b = np.asarray(c.autograd, float), np.asarray(ref, float)
+            a, b = np.asarray(a, float), np.asarray(ref, float)
             ok = np.isfinite(a) & np.isfinite(b)
             gap = np.abs(a - b)[ok]
             scale = np.maximum(np.abs(a), np.abs(b))[ok]
@@ -83,7 +92,8 @@ class Check:
 
     def to_json(self) -> dict:
         """{"agree", "symbolic" and "finite_difference" ({component: value}), "formula"
-        ({component: sympy's text}), "max_abs_error", "max_rel_error", "components",
+        ({component: sympy's text}), "closed_form" ({component: sympy's matrix-calculus
+        text}, where it answered), "max_abs_error", "max_rel_error", "components",
         "skipped" (why sympy gave no witness)}; non-finite numbers become None."""
         abs_err, rel_err = self.errors()
         return {
@@ -91,6 +101,7 @@ class Check:
             "symbolic": {c.name: plain(c.symbolic) for c in self.components},
             "finite_difference": {c.name: plain(c.finite_difference) for c in self.components},
             "formula": self.formula,
+            "closed_form": self.closed_form,
             "max_abs_error": abs_err,
             "max_rel_error": rel_err,
             "components": [c.to_json() for c in self.components],
@@ -102,32 +113,78 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
            point: Mapping, autograd_values: Sequence | None, tol: Tolerances,
            timeout: float, elementwise: bool = False) -> Check:
     values = point_values(point)
-    shapes = element_shapes(nodes, values, elementwise)
     if autograd_values is None:
         autograd_values = [nested_derivative(nodes[i], values, wrt, elementwise=elementwise)
                            for _, i, wrt in entries]
     comps = [(i, tuple(wrt)) for _, i, wrt in entries]
+    differences: list = []
+
+    def difference_all() -> None:
+        differences.extend(finite_difference(nodes[i], values, wrt, elementwise=elementwise)
+                           for _, i, wrt in entries)
+
+    # Finite differences run here while sympy works in its child: two cores, one wait.
     results, skipped = run_with_budget(
-        lambda: symbolic_job(nodes, comps, [values], shapes, elementwise), timeout)
-    components, formula = [], {}
+        lambda: witness_job(nodes, comps, values, elementwise), timeout, difference_all)
+    found, why = results if results is not None else ([None] * len(comps), None)
+    check = Check([], skipped=skipped or why)
     for k, (name, i, wrt) in enumerate(entries):
         a = np.asarray(autograd_values[k], dtype=np.float64)
-        s = None if results is None else np.asarray(results[k][1][0], dtype=np.float64)
-        if results is not None:
-            formula[name] = results[k][0]
-        f = finite_difference(nodes[i], values, wrt, elementwise=elementwise)
+        s, closed = None, False
+        if found[k] is not None:
+            text, s, closed = found[k]
+            s = np.asarray(s, dtype=np.float64)
+            check.formula[name] = text
+            if closed:
+                check.closed_form[name] = text
+        f = differences[k]
         value = evaluate(nodes[i], values)
         if elementwise:
-            shape = () if shapes else np.shape(values[wrt[-1]])
+            shape = () if element_shapes(nodes, values, True) else np.shape(values[wrt[-1]])
             kink = _mask_to(kinks(nodes[i], values), shape)
             pole = _mask_to(~np.isfinite(value), shape)
         else:
             shape = value.shape + sum((np.shape(values[n]) for n in wrt), ())
             kink = _spread(kinks(nodes[i], values), shape)
             pole = _spread(~np.isfinite(value), shape)
-        status, agrees = judge(a, s, f, kink, pole, len(wrt), magnitude(value), tol)
-        components.append(Component(name, a, s, f, status, agrees))
-    return Check(components, formula, skipped)
+        # sympy's closed form is evaluated in doubles: allow their rounding, which grows
+        # with the length of the sums in its matrix products.
+        sym_tol = replace(tol, atol=tol.atol + ROUNDING * np.finfo(float).eps * magnitude(s)
+                          * np.sqrt(sum(np.size(v) for v in values.values()))) if closed else tol
+        if isinstance(f, Directional):
+            check.components.append(_directional(name, a, s, f, kink, pole, value, len(wrt),
+                                                 elementwise, tol, sym_tol))
+            continue
+        status, agrees = judge(a, s, f, kink, pole, len(wrt), magnitude(value), sym_tol)
+        check.components.append(Component(name, a, s, f, status, agrees))
+    return check
+
+
+ROUNDING = 64  # in units of eps * |derivative| * sqrt(entries): a closed form's rounding
+
+
+def _directional(name: str, a: np.ndarray, s: np.ndarray | None, f: Directional, kink,
+                 pole, value, order: int, elementwise: bool, tol: Tolerances,
+                 sym_tol: Tolerances) -> Component:
+    """A component whose finite differences go along random directions: judged entry by
+    entry against sympy where it answered, else along the directions against them."""
+    along = f.project(a, elementwise)
+    scale = magnitude(np.asarray(value.sum() if elementwise else value))
+    hit = np.broadcast_to(np.any(kink) if elementwise else _any_over(kink, value), along.shape)
+    nan = np.broadcast_to(np.any(pole) if elementwise else _any_over(pole, value), along.shape)
+    fd_status, fd_agrees = judge(along, None, f.estimates, hit, nan, order, scale, tol)
+    status, agrees = fd_status, fd_agrees
+    if s is not None:
+        status, agrees = judge(a, s, None, kink, pole, order, scale, sym_tol)
+        agrees["finite_difference"] = fd_agrees["finite_difference"]
+    return Component(name, a, s, None, status, agrees,
+                     {"autograd": along, "finite_difference": f.estimates})
+
+
+def _any_over(mask: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """A full derivative's mask reduced to the output's shape: any entry marked."""
+    mask = np.asarray(mask, dtype=bool)
+    return mask.reshape(np.shape(value) + (-1,)).any(axis=-1)
 
 
 def _mask_to(mask: np.ndarray, shape: tuple) -> np.ndarray:

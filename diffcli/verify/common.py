@@ -20,6 +20,8 @@ def plain(value):
     if isinstance(value, list):
         return [plain(v) for v in value]
     arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim and np.isfinite(arr).all():  # nothing to replace: skip the walk
+        return arr.tolist()
     out = np.where(np.isfinite(arr), arr, np.nan).tolist()
     if isinstance(out, float):
         return out if math.isfinite(out) else None

@@ -1,10 +1,12 @@
 """The finite-difference witness: central differences at three steps, trusted only where
-they settle (Richardson-extrapolated at first order)."""
+they settle (Richardson-extrapolated at first order); element by element for small
+arrays, along a few random directions for large ones."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,9 +16,14 @@ from .common import close, evaluate, magnitude, point_values, sum_to
 
 MAX_ORDER = 3
 STEP = {1: 1e-3, 2: 1e-4, 3: 1e-3}  # the coarsest step h, by order
-# Past this many evaluations, differencing a vector element by element takes longer
-# than the check is worth: no estimate then.
-MAX_EVALUATIONS = 20_000
+# Element by element while that takes at most this many evaluations (each builds a
+# tape: about a second for a small expression): an entry's own difference points at the
+# entry that is wrong. Past it, random directions (Directional), whose cost does not
+# grow with the arrays' size.
+MAX_EVALUATIONS = 2_000
+# Random unit directions per derivative; PyTorch's fast gradcheck uses one.
+DIRECTIONS = 3
+DIRECTION_SEED = 0  # the directions are the same from run to run
 # Element by element, third differences mix steps of different sizes and their rounding
 # (growing like 1/h**3) outruns the judging's allowance: no estimate past second order.
 MAX_VECTOR_ORDER = 2
@@ -41,13 +48,35 @@ def _central(f, name: str, h_base: float, index=None):
     return g
 
 
+@dataclass
+class Directional:
+    """Directional derivatives: `estimates[k]` is the derivative along `directions[k]`
+    (one unit array per variable of wrt), of the output's shape (a number for the sum
+    that a gradient differentiates)."""
+
+    directions: list[list[np.ndarray]]
+    estimates: np.ndarray
+
+    def project(self, full: np.ndarray, elementwise: bool) -> np.ndarray:
+        """A derivative of shape output + variables (with `elementwise`, the last
+        variable's) contracted with each direction, comparable with `estimates`."""
+        out = []
+        for units in self.directions:
+            d = np.asarray(full, dtype=np.float64)
+            for u in reversed(units):
+                d = np.tensordot(d, u, axes=u.ndim)
+            out.append(d)
+        return np.array(out)
+
+
 def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
-                      elementwise: bool = False) -> np.ndarray | None:
+                      elementwise: bool = False) -> np.ndarray | Directional | None:
     """Central differences (Richardson-extrapolated for first order), one element of a
     vector at a time: shape output + each variable's shape, as nested_derivative gives.
     With `elementwise`, the derivative of the sum of each order instead, perturbing a
-    batch of points at once where no reduction mixes them. None past order 3 (2 by a
-    vector element by element), or for vectors too large to difference one by one."""
+    batch of points at once where no reduction mixes them. Arrays that would take more
+    than MAX_EVALUATIONS go along DIRECTIONS random directions instead (Directional; a
+    sum of each order only at first order). None past order 3 (2 by a vector)."""
     order = len(wrt)
     if order > MAX_ORDER:
         return None
@@ -58,11 +87,13 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
     vectors = [n for n in wrt if np.ndim(values[n])]
     if vectors and order > MAX_VECTOR_ORDER:
         return None
+    # Counted before listing: a 512x512 matrix's indexes alone take a second to list.
+    if int(np.prod([np.size(values[n]) for n in wrt])) * 3 * 2**order > MAX_EVALUATIONS:
+        return None if elementwise and order > 1 else _directional(node, values, wrt,
+                                                                    elementwise)
     indexes = [list(np.ndindex(np.shape(values[n]))) if np.ndim(values[n]) else [None]
                for n in wrt]
     combos = list(itertools.product(*indexes))
-    if len(combos) * 3 * 2**order > MAX_EVALUATIONS:
-        return None
     out_shape = np.shape(evaluate(node, values))
     full = np.empty(out_shape + sum((np.shape(values[n]) for n in wrt), ()))
     for combo in combos:
@@ -72,13 +103,43 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
     return sum_to(full, last) if elementwise else full
 
 
-def _settled(node: Node, values: dict, steps: Sequence[tuple[str, tuple | None]]) -> np.ndarray:
-    """The nested central difference by each (name, element index or None for all), at
-    three steps; nan where the estimates have not settled."""
+def _directional(node: Node, values: dict, wrt: Sequence[str],
+                 elementwise: bool) -> Directional:
+    """Derivatives along random unit directions: d/dt1 ... f(x1 + t1 u1, ...) at t = 0,
+    each t stepped as a number, so that the estimate settles as any other does."""
+    rng = np.random.default_rng(DIRECTION_SEED)
+    steps = [f"t{k}" for k in range(len(wrt))]
+    directions, estimates = [], []
+    for _ in range(DIRECTIONS):
+        units = [_unit(rng, np.shape(values[name])) for name in wrt]
+
+        def along(v, units=units):
+            moved = dict(values)
+            for name, t, u in zip(wrt, steps, units):
+                moved[name] = moved[name] + v[t] * u
+            value = evaluate(node, moved)
+            return value.sum() if elementwise else value
+
+        directions.append(units)
+        estimates.append(_settled(along, dict.fromkeys(steps, 0.0),
+                                  [(t, None) for t in steps]))
+    return Directional(directions, np.array(estimates))
+
+
+def _unit(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    u = rng.standard_normal(shape)
+    return u / np.linalg.norm(u)
+
+
+def _settled(node: Node | Callable, values: dict,
+             steps: Sequence[tuple[str, tuple | None]]) -> np.ndarray:
+    """The nested central difference of the expression (or of fn(values)) by each (name,
+    element index or None for all), at three steps; nan where they have not settled."""
     order = len(steps)
+    fn = node if callable(node) else lambda v: evaluate(node, v)
 
     def derivative(h):
-        f = lambda v: evaluate(node, v)  # noqa: E731
+        f = fn
         for name, index in steps:
             f = _central(f, name, h, index)
         return f(values)
@@ -91,7 +152,7 @@ def _settled(node: Node, values: dict, steps: Sequence[tuple[str, tuple | None]]
         coarse, fine = estimates[-2:]
         # Two estimates that disagree mean the step is too coarse for this function (it
         # oscillates or bends within h): then there is no estimate, rather than a false alarm.
-        value = evaluate(node, values)
+        value = np.asarray(fn(values), dtype=np.float64)
         scale = magnitude(value)
         noise = 1e3 * np.finfo(float).eps * scale / h**order
         return np.where(close(coarse, fine, 1e-4, noise), fine, np.nan)

@@ -5,6 +5,7 @@ when a check asks for it."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -15,6 +16,12 @@ from diffcli.expr.tree import Node, has_reduction
 from .common import sum_to
 
 FORMULA_CHARS = 10_000  # a longer formula is cut here, with "..."
+# Entries of all array variables together past which sympy is not given one symbol per
+# entry. Measured for least squares sum((W@X - Y)**2) over element symbols, on the shared
+# machine: 3x3 matrices (27 entries) 1.0 s, 4x4 (48) 2.3 s, 5x5 (75) 7.5 s, 6x6 (108)
+# 10.7 s, past the check's 10 s. What expands faster (logdet of a product of 3x3
+# matrices: 90 s) is still stopped by the timeout.
+ELEMENT_BUDGET = 64
 
 T = TypeVar("T")
 
@@ -149,16 +156,79 @@ def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ..
     return out
 
 
-def run_with_budget(job: Callable[[], T], timeout: float) -> tuple[T | None, str | None]:
+def witness_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...]]],
+                point: Mapping, elementwise: bool = False) -> tuple[list, str | None]:
+    """In the child: per (node index, wrt), (formula text, value at the point, closed)
+    or None, and why some have none. A first derivative of a scalar expression of
+    matrices is sympy's matrix calculus where it answers (closed=True: the text is the
+    closed form); the rest go over element symbols while the arrays hold at most
+    ELEMENT_BUDGET entries together."""
+    shapes = element_shapes(nodes, point, elementwise)
+    out: list = [None] * len(comps)
+    if shapes:
+        for k, (index, wrt) in enumerate(comps):
+            out[k] = matrix_derivative(nodes[index], wrt, point)
+    rest = [k for k, found in enumerate(out) if found is None]
+    size = sum(int(np.size(v)) for v in point.values() if np.ndim(v))
+    if rest and shapes and size > ELEMENT_BUDGET:
+        return out, (f"skipped: too large for the symbolic witness ({size} elements, "
+                     f"budget {ELEMENT_BUDGET})")
+    if rest:
+        found = symbolic_job(nodes, [comps[k] for k in rest], [point], shapes, elementwise)
+        for k, (text, values) in zip(rest, found):
+            out[k] = (text, values[0], False)
+    return out, None
+
+
+def matrix_derivative(node: Node, wrt: Sequence[str], point: Mapping):
+    """(closed form, its value at the point, True) of d node / d wrt[0] by sympy's matrix
+    calculus, or None where the expression has no matrix form or sympy's answer is not
+    a matrix expression of the variable's shape."""
+    import sympy
+
+    from diffcli.expr.symbolic import matrix_terms
+
+    if len(wrt) != 1 or np.ndim(point[wrt[0]]) not in (1, 2):
+        return None
+    shapes = {k: tuple(np.shape(v)) for k, v in point.items()}
+    terms = matrix_terms(node, shapes)
+    if terms is None:
+        return None
+    shape = shapes[wrt[0]]
+    var = sympy.MatrixSymbol(wrt[0], shape[0], shape[1] if len(shape) == 2 else 1)
+    parts = []
+    for coefficient, term in terms:
+        if var not in term.free_symbols:
+            continue
+        d = term.diff(var)
+        # sympy answers 0, an unevaluated Derivative or an array expression where it fails.
+        if not (getattr(d, "is_MatrixExpr", False) and d.shape == var.shape) or d.is_ZeroMatrix \
+                or d.has(sympy.Derivative):
+            return None
+        parts.append(coefficient * d)
+    if not parts:
+        return "0", np.zeros(shape), True
+    closed = sympy.MatAdd(*parts).doit()
+    matrices = sorted(closed.free_symbols, key=str)
+    fn = sympy.lambdify(matrices, closed, "numpy")
+    with np.errstate(all="ignore"):
+        value = fn(*(np.asarray(point[m.name], dtype=np.float64).reshape(m.shape)
+                     for m in matrices))
+    return str(closed), np.asarray(value, dtype=np.float64).reshape(shape), True
+
+
+def run_with_budget(job: Callable[[], T], timeout: float,
+                    meanwhile: Callable[[], object] | None = None) -> tuple[T | None, str | None]:
     """(result, None) from job() in a forked child, or (None, reason) when it fails or
-    runs past `timeout` seconds (the child is then killed). Threads stand in where fork
-    is missing; a thread cannot be killed, so there the budget only stops the wait."""
+    runs past `timeout` seconds (the child is then killed). `meanwhile()` runs here while
+    the child works (the budget counts from the start). Threads stand in where fork is
+    missing; a thread cannot be killed, so there the budget only stops the wait."""
     import multiprocessing  # here, not at the top: a gradient without a check needs none of it
 
     import diffcli.expr.symbolic  # noqa: F401  (sympy is imported once; children share it)
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        return _run_in_thread(job, timeout)
+        return _run_in_thread(job, timeout, meanwhile)
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
 
@@ -170,10 +240,13 @@ def run_with_budget(job: Callable[[], T], timeout: float) -> tuple[T | None, str
         send.send(result)
 
     proc = ctx.Process(target=target, daemon=True)
+    start = time.monotonic()
     proc.start()
     send.close()
     try:
-        if not receive.poll(timeout):
+        if meanwhile is not None:
+            meanwhile()
+        if not receive.poll(max(0.0, timeout - (time.monotonic() - start))):
             return None, "skipped: timed out"
         status, payload = receive.recv()
     except EOFError:
@@ -186,7 +259,7 @@ def run_with_budget(job: Callable[[], T], timeout: float) -> tuple[T | None, str
     return (payload, None) if status == "ok" else (None, f"skipped: sympy failed ({payload})")
 
 
-def _run_in_thread(job, timeout: float):
+def _run_in_thread(job, timeout: float, meanwhile):
     import threading
 
     box: dict = {}
@@ -198,8 +271,11 @@ def _run_in_thread(job, timeout: float):
             box["error"] = f"{type(exc).__name__}: {exc}"[:500]
 
     thread = threading.Thread(target=target, daemon=True)
+    start = time.monotonic()
     thread.start()
-    thread.join(timeout)
+    if meanwhile is not None:
+        meanwhile()
+    thread.join(max(0.0, timeout - (time.monotonic() - start)))
     if thread.is_alive():
         return None, "skipped: timed out"
     if "error" in box:
