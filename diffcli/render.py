@@ -6,11 +6,14 @@ Everything but results goes to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
+import signal
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -60,11 +63,61 @@ def dumps(doc: dict) -> str:
 
 def write_lines(lines: Iterable[str]) -> None:
     """Results to stdout, one per line."""
-    # One write for the whole batch: two calls per line cost more than formatting it.
-    text = "\n".join(lines)
-    if text:
-        sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    sink = Lines()
+    sink.add(lines)
+    sink.flush()
+
+
+class Lines:
+    """Result lines written as they are done: in chunks of about CHUNK bytes (a write per
+    line costs more than formatting it), and at least once a second while results come
+    slowly. `written` counts the lines that reached the stream; each chunk is written
+    with Ctrl-C held off, so an interrupt never leaves half a line or a wrong count."""
+
+    CHUNK = 1 << 20
+    EVERY = 1.0  # seconds
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream
+        self.written = 0
+        self._pending: list[str] = []
+        self._size = 0
+        self._since = time.monotonic()
+
+    def add(self, lines: Iterable[str]) -> None:
+        """Queue lines; write what is queued once a chunk is full or a second has passed."""
+        for line in lines:
+            self._pending.append(line)
+            self._size += len(line) + 1
+            if self._size >= self.CHUNK:
+                self.flush()
+        if self._pending and time.monotonic() - self._since >= self.EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line now."""
+        stream = self.stream or sys.stdout
+        with _interrupts_held():
+            if self._pending:
+                stream.write("\n".join(self._pending) + "\n")
+            stream.flush()
+            self.written += len(self._pending)
+            self._pending, self._size = [], 0
+        self._since = time.monotonic()
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """SIGINT waits until the block is done (then raises KeyboardInterrupt as usual)."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:  # no signal masks on this platform: nothing to hold
+        yield
+        return
+    previous = block(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, previous)
 
 
 # ---- for people ------------------------------------------------------------------------

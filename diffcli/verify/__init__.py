@@ -12,7 +12,8 @@ from typing import Any
 _HOME = {
     **dict.fromkeys(("NESTED_BUDGET", "TooCostly", "differentiate", "gradient",
                      "nested_derivative", "nonfinite_origin"), "autograd_witness"),
-    **dict.fromkeys(("Check", "Component", "check_derivative", "check_gradient",
+    **dict.fromkeys(("BatchCheck", "Check", "Component", "check_batch", "check_derivative",
+                     "check_gradient",
                      "check_hessian", "check_jacobian"), "checks"),
     **dict.fromkeys(("ClaimCheck", "ClaimComponent", "check_claims", "random_points"),
                     "claims"),

@@ -42,19 +42,21 @@ def _central(f, name: str, h_base: float, index=None):
 
 
 def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
-                      elementwise: bool = False) -> np.ndarray | None:
+                      elementwise: bool = False, pointwise: bool = False) -> np.ndarray | None:
     """Central differences (Richardson-extrapolated for first order), one element of a
     vector at a time: shape output + each variable's shape, as nested_derivative gives.
     With `elementwise`, the derivative of the sum of each order instead, perturbing a
     batch of points at once where no reduction mixes them. None past order 3 (2 by a
-    vector element by element), or for vectors too large to difference one by one."""
+    vector element by element), or for vectors too large to difference one by one.
+    `pointwise`: each element of an elementwise expression is a point of its own, whose
+    rounding scales with its own value (a batch of points)."""
     order = len(wrt)
     if order > MAX_ORDER:
         return None
     values = point_values(point)
     last = np.shape(values[wrt[-1]])
     if elementwise and not (has_reduction(node) and any(np.ndim(values[n]) for n in wrt)):
-        return sum_to(_settled(node, values, [(name, None) for name in wrt]), last)
+        return sum_to(_settled(node, values, [(name, None) for name in wrt], pointwise), last)
     vectors = [n for n in wrt if np.ndim(values[n])]
     if vectors and order > MAX_VECTOR_ORDER:
         return None
@@ -72,7 +74,8 @@ def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
     return sum_to(full, last) if elementwise else full
 
 
-def _settled(node: Node, values: dict, steps: Sequence[tuple[str, tuple | None]]) -> np.ndarray:
+def _settled(node: Node, values: dict, steps: Sequence[tuple[str, tuple | None]],
+             pointwise: bool = False) -> np.ndarray:
     """The nested central difference by each (name, element index or None for all), at
     three steps; nan where the estimates have not settled."""
     order = len(steps)
@@ -92,6 +95,6 @@ def _settled(node: Node, values: dict, steps: Sequence[tuple[str, tuple | None]]
         # Two estimates that disagree mean the step is too coarse for this function (it
         # oscillates or bends within h): then there is no estimate, rather than a false alarm.
         value = evaluate(node, values)
-        scale = magnitude(value)
+        scale = magnitude(value, pointwise)
         noise = 1e3 * np.finfo(float).eps * scale / h**order
         return np.where(close(coarse, fine, 1e-4, noise), fine, np.nan)

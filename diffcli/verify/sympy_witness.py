@@ -117,21 +117,50 @@ def _nested(fn, d):
 
 def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...]]],
                  points: Sequence[Mapping], lengths: Mapping | None,
-                 elementwise: bool = False) -> list:
+                 elementwise: bool = False, against: Against | None = None) -> list:
     """In the child: formula text and values at each point for each (node index, wrt);
-    the full derivative, or with `elementwise` that of the sum of each order."""
+    the full derivative, or with `elementwise` that of the sum of each order.
+
+    With `against` (autograd's value of each component, rtol, atol), each point is a
+    column of independent points: one float formula evaluates all of them, and where it
+    has no number or differs from autograd, the point is evaluated exactly, as alone."""
     from diffcli.expr.symbolic import to_sympy
 
     exprs = [to_sympy(n, lengths) for n in nodes]
     differentiate = _derivative_of_sums if elementwise else _full_derivative
     out = []
-    for index, wrt in comps:
+    for k, (index, wrt) in enumerate(comps):
         d = differentiate(exprs[index], wrt, lengths)
         text = str(d)
         if len(text) > FORMULA_CHARS:
             text = text[:FORMULA_CHARS] + "..."
-        out.append((text, [_sympy_values(d, p, lengths, wrt[-1]) for p in points]))
+        found = [_sympy_values(d, p, lengths, wrt[-1]) for p in points]
+        if against is not None:
+            found = [_exact_where_off(d, p, v, against[0][k], *against[1:], wrt[-1])
+                     for p, v in zip(points, found)]
+        out.append((text, found))
     return out
+
+
+# (autograd's values, one array per component; rtol; atol)
+Against = tuple[Sequence[np.ndarray], float, float]
+# Points of a batch evaluated exactly, per component: past this many, a batch whose float
+# formula differs from autograd almost everywhere (a wrong derivative) keeps float values.
+MAX_EXACT = 1000
+
+
+def _exact_where_off(d, columns: Mapping, found: np.ndarray, autograd: np.ndarray,
+                     rtol: float, atol: float, last: str) -> np.ndarray:
+    """`found` (floats at a column of points), evaluated exactly where it has no number
+    or is not within rtol/atol of autograd: there float rounding of the formula may be
+    the gap, and a single point is judged by exact values."""
+    from .common import close
+
+    off = np.flatnonzero(~np.isfinite(found) | ~close(found, autograd, rtol, atol))
+    found = np.array(found, dtype=np.float64)
+    for i in off[:MAX_EXACT].tolist():
+        found[i] = _sympy_values(d, {k: float(v[i]) for k, v in columns.items()}, None, last)
+    return found
 
 
 def run_with_budget(job: Callable[[], T], timeout: float) -> tuple[T | None, str | None]:
