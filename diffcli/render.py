@@ -239,16 +239,13 @@ def _print_records(title: str, columns: list[str], rows: list[list[Any]],
     from rich.cells import cell_len
 
     pad = max(map(cell_len, columns))
-    out.print(_text(title), soft_wrap=True)
+    lines: list[str] = []
     for number_of_row, row in enumerate(rows):
         if number_of_row:
-            out.print()
-        for column, cell in zip(columns, row):
-            label = column + " " * (pad - cell_len(column))
-            out.print(_text(f" {label}  {number(cell)}" if column else number(cell)),
-                      soft_wrap=True)
-    for note in notes:
-        out.print(_text(note), soft_wrap=True)
+            lines.append("")
+        lines += [f" {column + ' ' * (pad - cell_len(column))}  {number(cell)}" if column
+                  else number(cell) for column, cell in zip(columns, row)]
+    _print(title, lines, notes, out)
 
 
 _TOO_WIDE: list[int] = []  # the marker _fit returns when only breaking numbers would fit
@@ -293,10 +290,13 @@ def _pieces(values: list[Any]) -> list[str]:
 
 
 def _print(title: str, table: Any, notes: Iterable[str], out: Any = None) -> None:
-    """Title, table, notes; a note is prose, so the terminal wraps it, not rich."""
+    """Title, table (or a list of lines), notes; a note or a line is prose, so the terminal
+    wraps it, not rich."""
     out = out or console()
-    out.print(_text(title), soft_wrap=True)
-    out.print(table)
+    for line in [title, *(table if isinstance(table, list) else [])]:
+        out.print(_text(line), soft_wrap=True)
+    if not isinstance(table, list):
+        out.print(table)
     for note in notes:
         out.print(_text(note), soft_wrap=True)
 
