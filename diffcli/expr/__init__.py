@@ -11,13 +11,31 @@ Public API:
   `.format()` (the three-line caret form).
 - `FUNCTIONS`: the registry, every function name (and alias) to its row (see functions.py).
 Submodules `tape` (tree → Tensors, needs the engine) and `symbolic` (tree → sympy) are
-imported on demand so that importing this package stays light.
+imported on demand so that importing this package stays light; so is the parser,
+which needs numpy.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .errors import ExprError
 from .functions import FUNCTIONS
-from .parser import MAX_DEPTH, MAX_LENGTH, parse, parse_value
 from .tree import Binary, Call, Node, Num, Unary, Var, to_text, variables
+
+# The parser needs numpy (for values); it loads on first use, so that sympy's worker can
+# read trees without numpy.
+_PARSER = ("MAX_DEPTH", "MAX_LENGTH", "parse", "parse_value")
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PARSER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(".parser", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FUNCTIONS",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -108,8 +109,9 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
         autograd_values = [nested_derivative(nodes[i], values, wrt, elementwise=elementwise)
                            for _, i, wrt in entries]
     comps = [(i, tuple(wrt)) for _, i, wrt in entries]
+    # A partial, not a lambda: it pickles, so sympy's prestarted worker can take it.
     results, skipped = run_with_budget(
-        lambda: symbolic_job(nodes, comps, [values], lengths, elementwise), timeout)
+        partial(symbolic_job, nodes, comps, [values], lengths, elementwise), timeout)
     components, formula = [], {}
     for k, (name, i, wrt) in enumerate(entries):
         a = np.asarray(autograd_values[k], dtype=np.float64)
