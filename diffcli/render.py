@@ -108,16 +108,22 @@ class Lines:
 
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """SIGINT waits until the block is done (then raises KeyboardInterrupt as usual)."""
-    block = getattr(signal, "pthread_sigmask", None)
-    if block is None:  # no signal masks on this platform: nothing to hold
+    """Ctrl-C waits until the block is done, then acts as it would have (KeyboardInterrupt).
+
+    A Python-level handler rather than a signal mask: numpy's threads, which a mask on
+    this thread does not cover, may be the ones that receive SIGINT."""
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread: its signals are not ours to hold
         yield
         return
-    previous = block(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        block(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)
 
 
 # ---- for people ------------------------------------------------------------------------

@@ -248,8 +248,8 @@ def check_batch(node: Node, columns: Mapping, entries: Sequence[tuple[str, tuple
     values = point_values(columns)
     a = [np.asarray(v, dtype=np.float64) for v in autograd_values]
     comps = [(0, tuple(wrt)) for _, wrt in entries]
-    results, skipped = run_with_budget(lambda: symbolic_job(
-        [node], comps, [values], None, True, (a, tol.rtol, tol.atol)), timeout)
+    results, skipped = run_with_budget(partial(
+        symbolic_job, [node], comps, [values], None, True, (a, tol.rtol, tol.atol)), timeout)
     value = evaluate(node, values)
     n = len(a[0]) if a else 0
     value = np.broadcast_to(value, (n,))

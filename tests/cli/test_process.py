@@ -44,19 +44,20 @@ def test_a_one_point_check_leaves_sympy_to_the_worker_started_before_numpy():
 @pytest.mark.parametrize(("args", "expected"), [
     (["grad", "x", "--at", "x=1"], True),
     (["jacobian", "x", "y", "--at", "x=1,y=2", "--check-timeout", "2"], True),
+    (["grad", "x", "--points", "p.ndjson", "--check"], True),
     (["grad", "x", "--at", "x=1", "--no-check"], False),
-    (["grad", "x", "--points", "p.ndjson", "--check"], False),
-    (["grad", "x", "--points=p.ndjson"], False),
+    (["grad", "x", "--points", "p.ndjson"], False),
+    (["grad", "x", "--points=p.ndjson", "--no-check"], False),
     (["grad", "x", "--at", "x=1", "--check-timeout", "0"], False),
-    (["grad", "x", "--at", "x=1", "--check-timeout=0"], False),
+    (["grad", "x", "--points", "p.ndjson", "--check", "--check-timeout=0"], False),
     (["grad", "--help"], False),
     (["graph", "x", "--at", "x=1"], False),
     ([], False),
 ])
-def test_the_worker_is_started_only_for_a_one_point_check(args, expected):
-    from diffcli.cli.launch import will_check_one_point
+def test_the_worker_is_started_only_when_sympy_will_check(args, expected):
+    from diffcli.cli.launch import will_use_sympy
 
-    assert will_check_one_point(args) is expected
+    assert will_use_sympy(args) is expected
 
 
 def test_a_command_run_imports_only_that_commands_module():
