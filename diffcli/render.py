@@ -86,9 +86,16 @@ class Lines:
 
     def add(self, lines: Iterable[str]) -> None:
         """Queue lines; write what is queued once a chunk is full or a second has passed."""
-        for line in lines:
-            self._pending.append(line)
-            self._size += len(line) + 1
+        lines = list(lines)
+        if not lines:
+            return
+        size = sum(map(len, lines)) + len(lines)
+        # Lines of a batch are about equally long: so many make a chunk.
+        per_chunk = max(1, len(lines) * self.CHUNK // size)
+        for start in range(0, len(lines), per_chunk):
+            piece = lines[start:start + per_chunk]
+            self._pending += piece
+            self._size += size * len(piece) // len(lines)
             if self._size >= self.CHUNK:
                 self.flush()
         if self._pending and time.monotonic() - self._since >= self.EVERY:
