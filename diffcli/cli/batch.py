@@ -89,20 +89,23 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
     read, columns = _columns(names, job.fixed, source, strict)
     n = progress.total = len(read)
     targets = bind(names, columns, job.wrt)
-    lines = np.asarray(read.line_numbers)
     out = BatchOutput(as_json, strict, sink)
     statuses = [ExitStatus.OK]
-    docs: list[dict] = []
+    docs: list[dict] = []  # for a results file, written whole at the end
+
+    def emit(doc: dict) -> None:
+        if output:
+            docs.append(doc)
+        else:
+            out.add(doc)
+
     if job.check and job.check_every is None or not n or not vectorisable(job.node, columns):
         for i in render.progress(n, "checking" if job.check else "differentiating"):
             doc, status = job.one({k: c[i] for k, c in columns.items()}, targets)
             doc["line"] = read.line_numbers[i]
             statuses.append(status)
             progress.done += 1
-            if output:
-                docs.append(doc)
-            else:
-                out.add(doc)
+            emit(doc)
     else:
         value, fields = job.every(columns, n, targets)
         check = job.check_every(columns, targets, fields) if job.check else None
@@ -110,7 +113,8 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
             statuses.append(ExitStatus.CHECK_FAILED)
         progress.done = n
         if output and check is None:
-            whole = flatten({"at": columns, "value": value, **fields, "line": lines})
+            whole = flatten({"at": columns, "value": value, **fields,
+                             "line": np.asarray(read.line_numbers)})
             status = write_results(output, kind, {key: np.broadcast_to(column, (n,))
                                                   for key, column in whole.items()}, strict)
             return ExitStatus.BAD_INPUT if read.bad else max(status, *statuses)
@@ -121,14 +125,10 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
             out.add_lines(fast)
         else:
             for i in range(n):
-                doc = {"expression": job.expression, "at": {k: c[i] for k, c in columns.items()},
-                       "value": value[i], **_take(fields, i),
-                       "check": None if check is None else check.point(i).to_json(),
-                       "line": read.line_numbers[i]}
-                if output:
-                    docs.append(doc)
-                else:
-                    out.add(doc)
+                emit({"expression": job.expression, "at": {k: c[i] for k, c in columns.items()},
+                      "value": value[i], **_take(fields, i),
+                      "check": None if check is None else check.point(i).to_json(),
+                      "line": read.line_numbers[i]})
     if output:
         statuses.append(write_results(output, kind, columns_of(docs), strict))
     else:
@@ -227,7 +227,7 @@ def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
     Python's float repr is JSON's number syntax, so each line costs one string
     formatting instead of building and serialising a dict. Formatting floats is most of
     the cost, so with `echo` the point's own input text stands as "at". A `check`
-    (verify.BatchCheck) brings each point's check object as JSON text.
+    (verify.BatchCheck) brings the check object's slots into the same template.
     """
     results: list[np.ndarray] = []
 
@@ -242,20 +242,18 @@ def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
     at = "%s" if echo else "{" + ", ".join(f"{json.dumps(name)}: %s" for name in columns) + "}"
     body = "".join(f", {json.dumps(key)}: {slot(field)}" for key, field in fields.items())
     text = json.dumps(expression).replace("%", "%%")
-    checked = "null" if check is None else "%s"
-    template = (f'{{"expression": {text}, "at": {at}, "value": %s{body}, '
-                f'"check": {checked}, "line": %d}}')
     numbers = [value, *results] if echo else [*columns.values(), value, *results]
     n = len(read)
     if any(np.ndim(a) > 1 for a in numbers) or not all(np.isfinite(a).all() for a in numbers):
         return None
-    memo: dict[int, list[str]] = {}
+    memo: dict[int, list[str]] = {}  # the check's autograd values are these very arrays
     strings = []
     for a in numbers:
         memo[id(a)] = list(map(float.__repr__, np.broadcast_to(a, (n,)).tolist()))
         strings.append(memo[id(a)])
     if echo:
         strings.insert(0, [line.strip() for line in read.verbatim])
-    if check is not None:
-        strings.append(check.json_texts(memo))
-    return [template % row for row in zip(*strings, read.line_numbers)]
+    checked, check_columns = ("null", []) if check is None else check.json_template(memo)
+    template = (f'{{"expression": {text}, "at": {at}, "value": %s{body}, '
+                f'"check": {checked}, "line": %d}}')
+    return [template % row for row in zip(*strings, *check_columns, read.line_numbers)]

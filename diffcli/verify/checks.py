@@ -185,50 +185,66 @@ class BatchCheck:
             gaps, rels = np.maximum(gaps, gap), np.maximum(rels, rel)
         return gaps, rels
 
-    def json_texts(self, memo: dict[int, list[str]] | None = None) -> list[str]:
-        """Each point's `Check.to_json()` as JSON text (", " and ": " separators), by one
-        %-template per point rather than a dict per point. `memo` (id of an array -> its
-        numbers' texts) lets a caller share numbers it wrote too, such as autograd's."""
-        memo = {} if memo is None else memo
+    def json_texts(self) -> list[str]:
+        """Each point's `Check.to_json()` as JSON text (", " and ": " separators)."""
+        template, columns = self.json_template({})
+        return [template % row for row in zip(*columns)]
 
-        def numbers(column: np.ndarray | None) -> list[str]:
+    def json_template(self, memo: dict[int, list[str]]) -> tuple[str, list[list[str]]]:
+        """The check object as one %-template (a slot per number) and the columns of texts
+        that fill it, one per slot, so that a caller formats each point once. `memo` (id of
+        an array -> its numbers' texts) shares numbers the caller writes too (autograd's)."""
+        def numbers(column: np.ndarray | None, like: np.ndarray | None = None) -> list[str]:
             if column is None:
                 return ["null"] * self.n
             if id(column) not in memo:
-                memo[id(column)] = number_texts(column)
+                base = None if like is None else (like, numbers(like))
+                memo[id(column)] = number_texts(column, base)
             return memo[id(column)]
 
         def text(value: object) -> str:
             return json.dumps(value).replace("%", "%%")
 
+        zeros = np.zeros(self.n)
+        gaps = self.errors()
+        # sympy's values are mostly autograd's very numbers, and most gaps are 0.
+        symbolic = [numbers(w, a) for w, a in zip(self.symbolic, self.autograd)]
         columns: list[list[str]] = [_literals(self.agree())]
         parts = ['{"agree": %s']
-        for key in ("symbolic", "finite_difference"):
+        for key, texts in (("symbolic", symbolic), ("finite_difference",
+                                                    [numbers(f) for f in self.finite_difference])):
             parts.append(f", {text(key)}: {{" + ", ".join(f"{text(name)}: %s"
                                                       for name in self.names) + "}")
-            columns += [numbers(w) for w in getattr(self, key)]
+            columns += texts
         parts.append(', "formula": ' + text(self.formula))
         parts.append(', "max_abs_error": %s, "max_rel_error": %s, "components": [')
-        columns += [numbers(e) for e in self.errors()]
+        columns += [numbers(e, zeros) for e in gaps]
         items = []
         for k, name in enumerate(self.names):
             items.append(f'{{"name": {text(name)}, "autograd": %s, "symbolic": %s, '
                          f'"finite_difference": %s, "status": "%s", "agrees": {{' +
                          ", ".join(f"{text(w)}: %s" for w in self.agrees[k]) + "}}")
-            columns += [numbers(self.autograd[k]), numbers(self.symbolic[k]),
+            columns += [numbers(self.autograd[k]), symbolic[k],
                         numbers(self.finite_difference[k]), self.status[k].tolist()]
             columns += [_literals(v) for v in self.agrees[k].values()]
         parts.append(", ".join(items) + '], "skipped": ' + text(self.skipped) + "}")
-        template = "".join(parts)
-        return [template % row for row in zip(*columns)]
+        return "".join(parts), columns
 
 
-def number_texts(column: np.ndarray) -> list[str]:
-    """JSON numbers (Python's float repr is JSON's syntax), null where not finite."""
+def number_texts(column: np.ndarray, like: tuple[np.ndarray, list[str]] | None = None
+                 ) -> list[str]:
+    """JSON numbers (Python's float repr is JSON's syntax), null where not finite. With
+    `like` (another array and its texts), its texts stand wherever the numbers are equal."""
     values = np.asarray(column, dtype=np.float64).ravel()
-    texts = list(map(float.__repr__, values.tolist()))
-    for i in np.flatnonzero(~np.isfinite(values)).tolist():
-        texts[i] = "null"
+    if like is None:
+        texts = list(map(float.__repr__, values.tolist()))
+        redo = np.flatnonzero(~np.isfinite(values))
+    else:
+        texts = list(like[1])
+        redo = np.flatnonzero(~(values == np.asarray(like[0], dtype=np.float64).ravel()))
+    for i in redo.tolist():
+        value = float(values[i])
+        texts[i] = repr(value) if value - value == 0 else "null"
     return texts
 
 
