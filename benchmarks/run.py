@@ -10,7 +10,7 @@ from time import perf_counter
 
 import numpy as np
 
-from benchmarks import cli, engine
+from benchmarks import bench_matrix, bench_taylor, cli, engine
 from benchmarks.harness import Row, render
 
 # name -> (full run, quick run); quick sizes keep every code path but finish in seconds
@@ -20,7 +20,9 @@ WORKLOADS: dict[str, tuple[Callable[[], list[Row]], Callable[[], list[Row]]]] = 
     "nth": (engine.bench_nth, lambda: engine.bench_nth(6, repeats=3)),
     "chain": (engine.bench_chain, lambda: engine.bench_chain(100_000, repeats=1)),
     "hessian": (engine.bench_hessian, lambda: engine.bench_hessian(repeats=3)),
+    "matrix": (bench_matrix.bench_matrix, lambda: bench_matrix.bench_matrix(256, repeats=5)),
     "cli": (cli.bench_cli, lambda: cli.bench_cli(10_000, repeats=3, batch_repeats=1)),
+    "taylor": (bench_taylor.bench_taylor, lambda: bench_taylor.bench_taylor(0.5, repeats=3)),
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 # public name -> (module of the engine, its name there). Loaded on first use, so that a
-# command line run can start work (sympy's worker) before numpy is imported.
+# command line run can start work (sympy's worker) before the engine is imported.
 _ENGINE: dict[str, tuple[str, str]] = {
     **{name: ("grad_mode", name) for name in ("enable_grad", "is_grad_enabled", "no_grad",
                                                "set_grad_enabled")},
@@ -37,6 +37,8 @@ _ENGINE: dict[str, tuple[str, str]] = {
         "clone",
         "cos",
         "cosh",
+        "det",
+        "diag",
         "div",
         "dot",
         "erf",
@@ -49,11 +51,16 @@ _ENGINE: dict[str, tuple[str, str]] = {
         "floor",
         "full",
         "hypot",
+        "inv",
+        "inverse",
         "linspace",
         "log",
         "log1p",
         "log2",
         "log10",
+        "log_softmax",
+        "logdet",
+        "logsumexp",
         "manual_seed",
         "matmul",
         "max",
@@ -80,6 +87,7 @@ _ENGINE: dict[str, tuple[str, str]] = {
         "sign",
         "sin",
         "sinh",
+        "softmax",
         "softplus",
         "sqrt",
         "squeeze",
@@ -88,6 +96,7 @@ _ENGINE: dict[str, tuple[str, str]] = {
         "sum",
         "tan",
         "tanh",
+        "trace",
         "transpose",
         "unsqueeze",
         "where",

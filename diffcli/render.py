@@ -320,6 +320,8 @@ def node_label(node: dict, sep: str = "  ") -> str:
              node["text"]]
     if node["grad_fn"]:
         parts.append(f"({node['grad_fn']})")
+    if node.get("shape"):  # an array's shape; numbers show none
+        parts.append(f"shape={'x'.join(map(str, node['shape']))}")
     if node["value"] is not None:
         parts.append(f"value={number(node['value'])}")
     if node["grad"] is not None:

@@ -190,3 +190,13 @@ def test_proof_corpus_at_tiny_size_parses_and_no_wrong_claim_is_proven():
             assert abs(complex(gap)) < 1e-9 and outcome.verdict != "wrong", claim
         else:
             assert outcome.verdict != "proven" and not outcome.proven_directly, claim
+
+
+def test_taylor_rows_agree_with_nested_grad_where_it_ran_and_say_where_it_stopped():
+    from benchmarks import bench_taylor
+
+    rows = bench_taylor.bench_orders(stop=0.05, repeats=1)
+    assert [r.workload.split(",")[0] for r in rows] == [
+        f"d^{n}/dx^{n} exp(sin x)" for n in bench_taylor.ORDERS]
+    assert all(r.met is not False for r in rows)  # Taylor and nested grad agreed
+    assert rows[0].ref_value is not None and "would pass" in rows[-1].note

@@ -1,4 +1,10 @@
-"""Univariate Taylor mode: every derivative up to order n in O(n^2) per operation.
+"""Forward mode: univariate Taylor series of expressions, and jvp over the engine's graph.
+
+`jvp(fn, primals, tangents)` is torch.func.jvp for a function of Tensors; `push_tangents`
+carries a whole batch of tangents through a recorded graph in one pass (the vectorised
+Jacobians and Hessians of `functional`).
+
+Univariate Taylor mode: every derivative up to order n in O(n^2) per operation.
 
 `derivatives(fn, x, order)` returns [f(x), f'(x), ..., f^(order)(x)] for an elementwise
 `fn` by pushing truncated Taylor series (coefficient arrays of shape (order+1, *x.shape),
@@ -15,8 +21,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from . import ops
 
 _erf_value = np.vectorize(math.erf, otypes=[float])
 _erfc_value = np.vectorize(math.erfc, otypes=[float])
@@ -100,15 +109,29 @@ def _pair(a: Series, b: object) -> tuple[np.ndarray, np.ndarray]:
     """Both operands' coefficients, broadcast to one element shape."""
     b = lift(b, a.order)
     shape = np.broadcast_shapes(a.c.shape[1:], b.c.shape[1:])
-    n = a.order + 1
-    return np.broadcast_to(a.c, (n, *shape)), np.broadcast_to(b.c, (n, *shape))
+    return _spread(a.c, shape), _spread(b.c, shape)
+
+
+def _spread(c: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Coefficients broadcast to the element shape `shape`: the order axis stays first, so
+    a scalar's series (order + 1,) meets a batch's (order + 1, n) element by element."""
+    c = c.reshape(c.shape[0], *(1,) * (len(shape) - (c.ndim - 1)), *c.shape[1:])
+    return np.broadcast_to(c, (c.shape[0], *shape))
+
+
+def _inner(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum_j a_j b_j over the order axis, elementwise over the rest (a dot product for one
+    point, the inner loop of every recurrence)."""
+    if a.ndim == 1 and b.ndim == 1:
+        return a @ b
+    return (a * b).sum(axis=0)
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cauchy product, truncated."""
     out = np.empty(np.broadcast_shapes(a.shape, b.shape))
     for k in range(out.shape[0]):
-        out[k] = (a[: k + 1] * b[k::-1]).sum(axis=0)
+        out[k] = _inner(a[: k + 1], b[k::-1])
     return out
 
 
@@ -117,7 +140,7 @@ def _quotient(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     q = np.empty(np.broadcast_shapes(a.shape, b.shape))
     with np.errstate(all="ignore"):
         for k in range(q.shape[0]):
-            q[k] = (a[k] - (b[1 : k + 1] * q[k - 1 :: -1][:k]).sum(axis=0)) / b[0]
+            q[k] = (a[k] - _inner(b[1 : k + 1], q[k - 1 :: -1][:k])) / b[0]
     return q
 
 
@@ -155,8 +178,8 @@ def _riccati(a: Series, value: np.ndarray, p: float, q: float, r: float) -> Seri
     ja = a.c[1:] * j
     for k in range(1, n + 1):
         m = k - 1
-        w[m] = q * y[m] + r * (y[: m + 1] * y[m::-1]).sum(axis=0) + (p if m == 0 else 0.0)
-        y[k] = (ja[:k] * w[m::-1][:k]).sum(axis=0) / k
+        w[m] = q * y[m] + r * _inner(y[: m + 1], y[m::-1]) + (p if m == 0 else 0.0)
+        y[k] = _inner(ja[:k], w[m::-1][:k]) / k
     return Series(y)
 
 
@@ -169,20 +192,27 @@ def exp(a: Series) -> Series:
         j = np.arange(1, n + 1).reshape(-1, *([1] * (a.c.ndim - 1)))
         ja = a.c[1:] * j
         for k in range(1, n + 1):
-            e[k] = (ja[:k] * e[k - 1 :: -1][:k]).sum(axis=0) / k
+            e[k] = _inner(ja[:k], e[k - 1 :: -1]) / k
     return Series(e)
 
 
-def _sin_cos(a: Series, sign: float, pair: tuple[Callable, Callable]) -> tuple[Series, Series]:
-    """s' = c a', c' = sign * s a' (sign -1: sin/cos, +1: sinh/cosh)."""
+def _sin_and_cos(a: Series) -> tuple[Series, Series]:
+    """sin and cos as the imaginary and real parts of exp(i a): one recurrence, not two."""
+    with np.errstate(all="ignore"):
+        z = exp(Series(a.c * 1j)).c
+    return Series(np.ascontiguousarray(z.imag)), Series(np.ascontiguousarray(z.real))
+
+
+def _sinh_cosh(a: Series) -> tuple[Series, Series]:
+    """s' = c a', c' = s a'."""
     n = a.order
     s, c = np.empty_like(a.c), np.empty_like(a.c)
-    s[0], c[0] = pair[0](a.c[0]), pair[1](a.c[0])
+    s[0], c[0] = np.sinh(a.c[0]), np.cosh(a.c[0])
     j = np.arange(1, n + 1).reshape(-1, *([1] * (a.c.ndim - 1)))
     ja = a.c[1:] * j
     for k in range(1, n + 1):
-        s[k] = (ja[:k] * c[k - 1 :: -1][:k]).sum(axis=0) / k
-        c[k] = sign * (ja[:k] * s[k - 1 :: -1][:k]).sum(axis=0) / k
+        s[k] = _inner(ja[:k], c[k - 1 :: -1]) / k
+        c[k] = _inner(ja[:k], s[k - 1 :: -1]) / k
     return Series(s), Series(c)
 
 
@@ -192,7 +222,7 @@ def sqrt(a: Series) -> Series:
     with np.errstate(all="ignore"):
         s[0] = np.sqrt(a.c[0])
         for k in range(1, a.order + 1):
-            s[k] = (a.c[k] - (s[1:k] * s[k - 1 : 0 : -1]).sum(axis=0)) / (2 * s[0])
+            s[k] = (a.c[k] - _inner(s[1:k], s[k - 1 : 0 : -1])) / (2 * s[0])
     return Series(s)
 
 
@@ -208,7 +238,41 @@ def _constant_power(a: Series, p: float, value: np.ndarray | None = None) -> Ser
             j = np.arange(1, k + 1).reshape(-1, *([1] * (a.c.ndim - 1)))
             y[k] = (((p + 1) * j - k) * a.c[1 : k + 1] * y[k - 1 :: -1][:k]).sum(axis=0) / (
                 k * a.c[0])
+    if a.order and np.any(a.c[0] == 0):
+        for index in zip(*np.nonzero(a.c[0] == 0)) if a.c.ndim > 1 else [()]:
+            y[(slice(None), *index)] = _power_at_zero(a.c[(slice(None), *index)], p,
+                                                       y[(0, *index)])
     return Series(y)
+
+
+def _power_at_zero(a: np.ndarray, p: float, value: float) -> np.ndarray:
+    """One element's series of a**p where a_0 = 0, which the recurrence divides by.
+
+    With a = t^m b (b_0 = a_m != 0), a**p = t^(mp) b**p: every derivative below order mp
+    is 0, and a whole p shifts b**p's series by mp. Otherwise, where a crosses zero
+    (m = 1), the k-th derivative is infinite with the sign of p(p-1)...(p-k+1) a_1^k: the
+    limit from the side where a > 0, as sympy's limit and PyTorch's nested grad give. At a
+    zero of higher order the two sides differ and the derivatives from order mp are nan.
+    """
+    n = a.shape[0] - 1
+    out = np.zeros(n + 1)
+    out[0] = value
+    nonzero = np.flatnonzero(a)
+    if not nonzero.size:  # the base is 0 throughout: a constant
+        return out
+    m = int(nonzero[0])
+    q = m * p
+    k = np.arange(1, n + 1)
+    if float(p).is_integer() and p >= 0:
+        b = np.zeros(n + 1)
+        b[: n + 1 - m] = a[m:]
+        out[int(q):] = _constant_power(Series(b), p).c[: n + 1 - int(q)]
+        return out
+    out[1:] = np.where(k < q, 0.0, np.nan)
+    if m == 1:
+        falling = np.cumprod(p - np.arange(n))
+        out[1:] = np.where(k > q, np.sign(falling) * np.sign(a[1]) ** k * np.inf, out[1:])
+    return out
 
 
 def _integer_power(a: Series, p: int) -> Series:
@@ -253,11 +317,11 @@ def _kinked(a: Series, kink: np.ndarray, first: np.ndarray) -> Series:
 def _select(branches: list[tuple[np.ndarray, Series]], default: Series,
             kink: np.ndarray, first: np.ndarray) -> Series:
     """Piecewise: the first branch whose condition holds, else `default`; kinked at `kink`."""
-    shape = np.broadcast_shapes(default.c.shape, *(s.c.shape for _, s in branches),
-                                (1, *np.shape(kink)))
-    c = np.broadcast_to(default.c, shape)
+    shape = np.broadcast_shapes(default.c.shape[1:], *(s.c.shape[1:] for _, s in branches),
+                                np.shape(kink))
+    c = _spread(default.c, shape)
     for condition, s in reversed(branches):
-        c = np.where(condition, np.broadcast_to(s.c, shape), c)
+        c = np.where(condition, _spread(s.c, shape), c)
     return _kinked(Series(np.array(c)), kink, first)
 
 
@@ -342,15 +406,15 @@ RULES: dict[str, Callable[..., Series]] = {
     "log10": lambda a: log(a) / _LN10,
     "sqrt": sqrt,
     "cbrt": lambda a: _constant_power(a, 1 / 3, np.cbrt(a.c[0])),
-    "sin": lambda a: _sin_cos(a, -1.0, (np.sin, np.cos))[0],
-    "cos": lambda a: _sin_cos(a, -1.0, (np.sin, np.cos))[1],
+    "sin": lambda a: _sin_and_cos(a)[0],
+    "cos": lambda a: _sin_and_cos(a)[1],
     "tan": lambda a: _riccati(a, np.tan(a.c[0]), 1.0, 0.0, 1.0),
     "asin": lambda a: _by_derivative(a, np.arcsin(a.c[0]), lambda u: 1.0 / sqrt(1.0 - u * u)),
     "acos": lambda a: _by_derivative(a, np.arccos(a.c[0]), lambda u: -1.0 / sqrt(1.0 - u * u)),
     "atan": lambda a: _by_derivative(a, np.arctan(a.c[0]), lambda u: 1.0 / (1.0 + u * u)),
     "atan2": _atan2,
-    "sinh": lambda a: _sin_cos(a, 1.0, (np.sinh, np.cosh))[0],
-    "cosh": lambda a: _sin_cos(a, 1.0, (np.sinh, np.cosh))[1],
+    "sinh": lambda a: _sinh_cosh(a)[0],
+    "cosh": lambda a: _sinh_cosh(a)[1],
     "tanh": lambda a: _riccati(a, np.tanh(a.c[0]), 1.0, 0.0, -1.0),
     "asinh": lambda a: _by_derivative(a, np.arcsinh(a.c[0]), lambda u: 1.0 / sqrt(u * u + 1.0)),
     "acosh": lambda a: _by_derivative(a, np.arccosh(a.c[0]), lambda u: 1.0 / sqrt(u * u - 1.0)),
@@ -375,14 +439,301 @@ RULES: dict[str, Callable[..., Series]] = {
 """One Taylor rule per elementwise function of the expression language, by its name."""
 
 
-def derivatives(fn: Callable[[Series], Series | float], x: float | np.ndarray,
-                order: int) -> list[np.ndarray]:
-    """[f(x), f'(x), ..., f^(order)(x)] of an elementwise fn, each of x's shape."""
+def coefficients(fn: Callable[[Series], Series | float], x: float | np.ndarray,
+                 order: int) -> list[np.ndarray]:
+    """[c_0, ..., c_order], c_k = f^(k)(x)/k!, of an elementwise fn, each of x's shape."""
     if order < 0:
         raise ValueError(f"order must be at least 0, got {order}")
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         out = lift(fn(variable(x, order)), order)
     shape = np.broadcast_shapes(x.shape, out.c.shape[1:])
-    return [np.broadcast_to(out.c[k] * math.factorial(k), shape).copy()
-            for k in range(order + 1)]
+    return list(_spread(out.c, shape).copy())
+
+
+def derivatives(fn: Callable[[Series], Series | float], x: float | np.ndarray,
+                order: int) -> list[np.ndarray]:
+    """[f(x), f'(x), ..., f^(order)(x)] of an elementwise fn, each of x's shape."""
+    return times_factorials(coefficients(fn, x, order))
+
+
+_FACTORIALS = np.array([float(math.factorial(k)) for k in range(171)])
+
+
+def times_factorials(coefficients: list[np.ndarray]) -> list[np.ndarray]:
+    """c_k * k! for each k: past 170! (beyond a double) by logarithms, so a derivative is
+    finite where it fits; a coefficient that is 0 there may have underflowed, so its
+    derivative is nan."""
+    c = np.array(coefficients)
+    k = np.arange(c.shape[0]).reshape(-1, *([1] * (c.ndim - 1)))
+    small = min(c.shape[0], 171)
+    out = np.empty_like(c)
+    with np.errstate(all="ignore"):
+        out[:small] = c[:small] * _FACTORIALS[:small].reshape(k[:small].shape)
+        if c.shape[0] > small:
+            big = c[small:]
+            log_factorial = np.vectorize(math.lgamma)(k[small:] + 1.0)
+            out[small:] = np.where(big == 0, np.nan,
+                                   np.sign(big) * np.exp(np.log(np.abs(big)) + log_factorial))
+    return list(out)
+
+
+# -- forward mode over the engine's graph --------------------------------------------------
+# A Jacobian-vector product walks the graph that `fn` recorded, from the inputs to the
+# outputs, carrying for each tensor its tangents with a leading batch axis (one row per
+# direction, so many directions cost one pass). An elementwise primitive's Jacobian is
+# diagonal, so its backward rule applied to a tangent is its forward rule: those run as
+# written beside the forward. The shape primitives, reductions and matmul are linear (or
+# bilinear) and get their tangent rule here. The rules are Tensor operations, so under
+# grad mode the tangents are themselves differentiable.
+
+
+class NoTangentRule(RuntimeError):
+    """A Function on the way has neither a tangent rule here nor a jvp of its own."""
+
+
+def jvp(fn: Callable, primals: tuple, tangents: tuple) -> tuple:
+    """``(fn(*primals), J·tangents)`` by forward mode, as ``torch.func.jvp``; a tuple output
+    gives a tuple of tangents."""
+    from .tensor import Tensor
+
+    for name, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, tuple):
+            raise RuntimeError(f"jvp(f, primals, tangents): Expected {name} to be a tuple. "
+                               "E.g. it should be valid to call f(*primals).")
+    if len(primals) != len(tangents):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
+                           f"the same python structure; got {len(primals)} primals and "
+                           f"{len(tangents)} tangents.")
+    for p, t in zip(primals, tangents):
+        if not isinstance(p, Tensor) or not isinstance(t, Tensor):
+            raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to "
+                               "be tuples of Tensors.")
+        if p.shape != t.shape:
+            raise RuntimeError("Trying to set a forward gradient that has a different size "
+                               "than that of the original Tensor, this is not supported. "
+                               f"Tensor is of size {list(p.shape)} while the given forward "
+                               f"gradient is of size {list(t.shape)}.")
+    outputs, tuple_out, out_tangents = batched_jvp(
+        fn, primals, tuple(t.detach().reshape(1, *t.shape) for t in tangents))
+    out_tangents = [t.reshape(t.shape[1:]) for t in out_tangents]
+    if tuple_out:
+        return outputs, tuple(out_tangents)
+    return outputs[0], out_tangents[0]
+
+
+def batched_jvp(fn: Callable, primals: tuple, tangents: tuple) -> tuple:
+    """Run `fn` once and push a batch of tangents (each of shape (batch, *primal.shape))
+    through it: (outputs as a tuple, whether fn returned a tuple, their tangents with the
+    batch axis first). Under grad mode the tangents are differentiable."""
+    from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+
+    graded = is_grad_enabled()
+    xs = tuple(p.detach().requires_grad_(True) for p in primals)
+    with enable_grad():
+        raw = fn(*xs)
+    tuple_out = isinstance(raw, (tuple, list))
+    outs = tuple(raw) if tuple_out else (raw,)
+    batch = tangents[0].shape[0] if tangents else 1
+    with set_grad_enabled(graded):
+        out_tangents = push_tangents(outs, xs, tangents, batch)
+    return tuple(o.detach() for o in outs), tuple_out, out_tangents
+
+
+def push_tangents(outputs: tuple, inputs: tuple, tangents: tuple, batch: int) -> list:
+    """The tangents of `outputs` (batch axis first) given those of `inputs`, tensors that
+    require grad (leaves, or results whose own inputs the walk then ignores)."""
+    from .function import accumulator_of
+    from .tensor import Tensor
+
+    seeds: dict[Any, dict[int, Any]] = {}
+    for x, t in zip(inputs, tangents):
+        node = x.grad_fn if x.grad_fn is not None else accumulator_of(x)
+        seeds.setdefault(node, {})[x._output_nr] = t
+    known: dict[Any, list] = {}
+    for node in _inputs_first([o.grad_fn for o in outputs if o.grad_fn is not None], seeds):
+        if node in seeds:
+            known[node] = [seeds[node].get(nr) for nr in range(len(node._output_shapes))]
+            continue
+        edges = node._edges
+        ins = [None if edges[i] is None or edges[i] not in known else known[edges[i]][edges[i + 1]]
+               for i in range(0, len(edges), 2)]
+        known[node] = _tangent_rule(node, ins, batch) if any(
+            t is not None for t in ins) else [None] * len(node._output_shapes)
+    result = []
+    for o in outputs:
+        if not isinstance(o, Tensor):
+            raise RuntimeError("jvp: the function must return Tensors")
+        node = o.grad_fn if o.grad_fn is not None else o._accumulator and o._accumulator()
+        t = known.get(node, seeds.get(node, [None]))[o._output_nr] if node is not None else None
+        shape = (batch, *o.shape)
+        result.append(ops.zeros(*shape) if t is None else t if t.shape == shape else
+                      _padded(t, o.ndim).expand(*shape))
+    return result
+
+
+def _inputs_first(roots: list, stops: dict) -> list:
+    """The graph's nodes reachable from `roots` without passing a node of `stops`, each
+    after every node it takes input from."""
+    order, seen = [], set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if node in stops:
+            continue
+        edges = node._edges
+        stack.extend((edges[i], False) for i in range(0, len(edges), 2)
+                     if edges[i] is not None and edges[i] not in seen)
+    return order
+
+
+def _padded(t: Any, ndim: int) -> Any:
+    """A batched tangent with 1s after the batch axis, so its element shape has `ndim` dims."""
+    missing = ndim - (t.ndim - 1)
+    return t.reshape(t.shape[0], *(1,) * missing, *t.shape[1:]) if missing > 0 else t
+
+
+def _tangent_rule(node: Any, ins: list, batch: int) -> list:
+    """The tangents of one node's outputs from its inputs' (None: no tangent)."""
+    function = node._function
+    rule = _LINEAR_RULES.get(function)
+    if rule is not None:
+        return rule(node, ins, batch)
+    if function in _ELEMENTWISE:
+        return [_elementwise(node, ins, batch)]
+    custom = getattr(function, "jvp", None)
+    if custom is None:
+        raise NoTangentRule(f"jvp: {function.__name__} has no forward rule; give the Function a "
+                           "jvp(ctx, *tangents) staticmethod")
+    rows = [custom(node, *[None if t is None else t[k] for t in ins]) for k in range(batch)]
+    if isinstance(rows[0], tuple):
+        return [ops.stack([row[i] for row in rows]) for i in range(len(rows[0]))]
+    return [ops.stack(rows)]
+
+
+def _elementwise(node: Any, ins: list, batch: int) -> Any:
+    """Sum over inputs of tangent times partial derivative, in the output's shape. The
+    Jacobian is diagonal, so the backward rule given ones returns the partials."""
+    shape = node._output_shapes[0]
+    ones = ops.ones(*shape)
+    needs = node.needs_input_grad
+    node.needs_input_grad = tuple(t is not None for t in ins)
+    try:
+        partials = node._function.backward(node, ones)
+    finally:
+        node.needs_input_grad = needs
+    if not isinstance(partials, tuple):
+        partials = (partials,)
+    total = None
+    for t, partial in zip(ins, partials):
+        if t is None:
+            continue
+        part = _padded(t, len(shape))
+        part = part if partial is ones else part * partial
+        total = part if total is None else total + part
+    return total if total.shape == (batch, *shape) else total.expand(batch, *shape)
+
+
+def _reduced(node: Any, t: Any, weight: Any = None) -> Any:
+    """A reduction's tangent: sum of (weight *) t over the reduced axes, in the output's shape."""
+    if weight is not None:
+        t = t * weight
+    out = t.sum(tuple(a + 1 for a in node.axes)) if node.axes else t
+    return out.reshape(t.shape[0], *node._output_shapes[0])
+
+
+def _norm(node: Any, ins: list, batch: int) -> list:
+    x, out = node.saved_tensors
+    t = _reduced(node, ins[0], x) / out
+    zero = out.data == 0
+    return [ops.where(zero, 0.0, t) if np.any(zero) else t]
+
+
+def _batched_key(key: Any) -> tuple:
+    return (slice(None), *(key if isinstance(key, tuple) else (key,)))
+
+
+def _index(node: Any, ins: list, batch: int) -> list:
+    t = ins[0]
+    out = t[_batched_key(node.key)]
+    if out.shape[1:] != node._output_shapes[0] or out.shape[0] != batch:
+        # numpy moves separated advanced indices to the front: index each row instead
+        out = ops.stack([t[k][node.key] for k in range(batch)])
+    return [out]
+
+
+def _index_add(node: Any, ins: list, batch: int) -> list:
+    t, shape = ins[0], node._output_shapes[0]
+    try:
+        return [ops.IndexAdd.apply(t, _batched_key(node.key), (batch, *shape))]
+    except (ValueError, IndexError):
+        return [ops.stack([ops.IndexAdd.apply(t[k], node.key, shape) for k in range(batch)])]
+
+
+def _sum_to(node: Any, ins: list, batch: int) -> list:
+    t, shape = ins[0], node._output_shapes[0]
+    lead = t.ndim - 1 - len(shape)
+    if lead:
+        t = t.sum(tuple(range(1, lead + 1)))
+    return [ops.sum_to(t, (batch, *shape))]
+
+
+def _cat(node: Any, ins: list, batch: int) -> list:
+    shape = node._output_shapes[0]
+    parts = []
+    for t, start, stop in zip(ins[1:], node.bounds[:-1], node.bounds[1:]):
+        size = (*shape[:node.axis], int(stop - start), *shape[node.axis + 1:])
+        parts.append(ops.zeros(batch, *size) if t is None else t.expand(batch, *size))
+    return [ops.cat(parts, node.axis + 1)]
+
+
+def _matmul(node: Any, ins: list, batch: int) -> list:
+    """d(a @ b) = da @ b + a @ db, the batch axis kept first; a vector b turns a @ db into
+    db @ a^T, and shapes numpy would batch differently go row by row."""
+    a, b = node.saved_tensors
+    ta, tb = ins
+    rank, shape = max(a.ndim, b.ndim), (batch, *node._output_shapes[0])
+    total = None
+    if ta is not None:
+        total = (ta if a.ndim == 1 else _padded(ta, rank)) @ b
+    if tb is not None:
+        part = tb @ (a.mT if a.ndim > 1 else a) if b.ndim == 1 else a @ _padded(tb, rank)
+        total = part if total is None else total + part
+    if total.shape != shape:
+        total = ops.stack([(0.0 if ta is None else ta[k] @ b) + (0.0 if tb is None else a @ tb[k])
+                           for k in range(batch)])
+    return [total]
+
+
+_LINEAR_RULES: dict[type, Callable[[Any, list, int], list]] = {
+    ops.Sum: lambda node, ins, batch: [_reduced(node, ins[0])],
+    ops.Prod: lambda node, ins, batch: [_reduced(node, ins[0], ops._product_of_others(
+        node.saved_tensors[0].data, node.axes))],
+    ops.Amax: lambda node, ins, batch: [_reduced(node, ins[0], node.saved_tensors[0])],
+    ops.MaxDim: lambda node, ins, batch: [_reduced(node, ins[0], node.saved_tensors[0]), None],
+    ops.Norm: _norm,
+    ops.Clone: lambda node, ins, batch: [ins[0]],
+    ops.Reshape: lambda node, ins, batch: [ins[0].reshape(batch, *node._output_shapes[0])],
+    ops.Permute: lambda node, ins, batch: [ins[0].permute(
+        0, *(int(a) + 1 for a in np.argsort(node.inverse)))],
+    ops.Expand: lambda node, ins, batch: [_padded(ins[0], len(node._output_shapes[0])).expand(
+        batch, *node._output_shapes[0])],
+    ops.SumTo: _sum_to,
+    ops.Index: _index,
+    ops.IndexAdd: _index_add,
+    ops.Cat: _cat,
+    ops.MatMul: _matmul,
+}
+"""Tangent rules of the engine's primitives that are not elementwise."""
+
+_ELEMENTWISE = {*ops.UNARY_FUNCTIONS.values(), ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Pow,
+                ops.Atan2, ops.Hypot, ops.Maximum, ops.Minimum, ops.Where, ops.Clamp}
+"""The primitives whose Jacobian is diagonal: their backward rule is their tangent rule."""
+

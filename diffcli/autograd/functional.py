@@ -1,7 +1,9 @@
 """Function transforms with PyTorch's signatures: jacobian, hessian, vjp, jvp, hvp, vhp.
 
 Each is a composition of ``grad``: a Jacobian is one vector-Jacobian product per output
-element; a Hessian is the Jacobian of the gradient; jvp uses the double-vjp trick.
+element; a Hessian is the Jacobian of the gradient. jvp is forward mode (see
+``forward.push_tangents``), and so is a Jacobian with ``vectorize=True``: one pass carrying
+every input direction at once; a vectorised Hessian is that pass over the gradient.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from .engine import grad
-from .grad_mode import enable_grad
+from .forward import push_tangents
+from .grad_mode import enable_grad, set_grad_enabled
 from .tensor import Tensor, _make, size_text
 
 
@@ -88,27 +91,14 @@ def vjp(
 def jvp(
     func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
 ) -> tuple:
-    """``(func(inputs), J v)``, by differentiating a vjp with respect to its vector."""
+    """``(func(inputs), J v)``, by forward mode: one pass carrying ``v`` through the graph."""
     xs, inputs_tuple = _as_inputs(inputs, create_graph)
     vs = _vectors(v, xs, "input")
     with enable_grad():
         outs, outputs_tuple = _as_outputs(func(*xs))
-        dummies = tuple(
-            _make(np.zeros_like(o.data, dtype=np.float64)).requires_grad_(True) for o in outs
-        )
-        grads = grad(outs, xs, dummies, create_graph=True, allow_unused=True)
-        used = [(g, vector) for g, vector in zip(grads, vs) if g is not None]
-        if used:
-            result = grad(
-                [g for g, _ in used],
-                dummies,
-                [vector for _, vector in used],
-                create_graph=create_graph,
-                allow_unused=True,
-            )
-        else:
-            result = (None,) * len(outs)
-    result = tuple(_finish(r, create_graph) for r in _zeros_for_unused(result, outs))
+        with set_grad_enabled(create_graph):
+            moved = push_tangents(outs, xs, tuple(t.reshape(1, *t.shape) for t in vs), 1)
+            result = tuple(_finish(m.reshape(o.shape), create_graph) for m, o in zip(moved, outs))
     out_value = tuple(_finish(o, create_graph) for o in outs)
     return (out_value if outputs_tuple else out_value[0]), (result if outputs_tuple else result[0])
 
@@ -121,26 +111,53 @@ def jacobian(
     vectorize: bool = False,
 ) -> Any:
     """The Jacobian, shaped ``output.shape + input.shape`` per (output, input) pair."""
+    if strict and vectorize:
+        raise RuntimeError(
+            "torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+            "supported together. Please either set `strict=False` or `vectorize=False`."
+        )
     xs, inputs_tuple = _as_inputs(inputs, create_graph)
     with enable_grad():
         outs, outputs_tuple = _as_outputs(func(*xs))
-        table = []
-        for out in outs:
-            rows = [[] for _ in xs]
-            flat = out.reshape(-1)
-            for k in range(flat.data.size):
-                if out.requires_grad:
-                    grads = grad(
-                        flat[k], xs, retain_graph=True, create_graph=create_graph, allow_unused=True
-                    )
-                else:
-                    grads = (None,) * len(xs)
-                for j, g in enumerate(_zeros_for_unused(grads, xs)):
-                    rows[j].append(g)
-            table.append(tuple(_assemble(r, out, x, create_graph) for r, x in zip(rows, xs)))
+        table = (_by_forward_mode(outs, xs, create_graph) if vectorize else
+                 [_by_reverse_mode(out, xs, create_graph) for out in outs])
     if not inputs_tuple:
         table = [row[0] for row in table]
     return tuple(table) if outputs_tuple else table[0]
+
+
+def _by_reverse_mode(out: Tensor, xs: tuple[Tensor, ...],
+                     create_graph: bool) -> tuple[Tensor, ...]:
+    """One output's Jacobian blocks by one vector-Jacobian product per output element."""
+    rows: list[list[Tensor]] = [[] for _ in xs]
+    flat = out.reshape(-1)
+    for k in range(flat.data.size):
+        if out.requires_grad:
+            grads = grad(
+                flat[k], xs, retain_graph=True, create_graph=create_graph, allow_unused=True
+            )
+        else:
+            grads = (None,) * len(xs)
+        for j, g in enumerate(_zeros_for_unused(grads, xs)):
+            rows[j].append(g)
+    return tuple(_assemble(r, out, x, create_graph) for r, x in zip(rows, xs))
+
+
+def _by_forward_mode(outs: tuple[Tensor, ...], xs: tuple[Tensor, ...],
+                     create_graph: bool) -> list[tuple[Tensor, ...]]:
+    """Every Jacobian block in one forward pass whose batch is the identity: row k of the
+    batch moves the k-th input element, over all inputs."""
+    sizes = [x.data.size for x in xs]
+    total = sum(sizes)
+    eye, bounds = np.eye(total), np.cumsum([0, *sizes])
+    tangents = tuple(_make(eye[:, start:stop].reshape(total, *x.shape))
+                     for x, start, stop in zip(xs, bounds[:-1], bounds[1:]))
+    with set_grad_enabled(create_graph):
+        moved = push_tangents(outs, xs, tangents, total)
+        return [tuple(_finish(m.reshape(total, -1)[int(start):int(stop)].T.reshape(
+            *out.shape, *x.shape), create_graph) for x, start, stop in zip(xs, bounds[:-1],
+                                                                          bounds[1:]))
+                for out, m in zip(outs, moved)]
 
 
 def _assemble(rows: list[Tensor], out: Tensor, x: Tensor, create_graph: bool) -> Tensor:
@@ -173,7 +190,8 @@ def hessian(
         )
         return grads if inputs_tuple else grads[0]
 
-    return jacobian(gradient, xs if inputs_tuple else xs[0], create_graph=create_graph)
+    return jacobian(gradient, xs if inputs_tuple else xs[0], create_graph=create_graph,
+                    vectorize=vectorize)
 
 
 def vhp(

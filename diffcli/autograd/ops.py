@@ -241,9 +241,12 @@ def _power(base: Any, exponent: Any) -> Any:
     """``base ** exponent``, with the same values as np.power.
 
     For a single whole-number exponent, the power of |base| with the sign put back:
-    glibc's pow takes a path about 30 times slower for negative bases.
+    glibc's pow takes a path about 30 times slower for negative bases. A square (the
+    commonest power) and the power 1 in its gradient take one pass without pow.
     """
     if np.ndim(exponent) == 0 and np.ndim(base) and float(exponent).is_integer():
+        if exponent == 1 or exponent == 2:
+            return np.positive(base) if exponent == 1 else np.square(base)
         magnitude = np.power(np.abs(base), exponent)
         return np.copysign(magnitude, base) if int(exponent) % 2 else magnitude
     return np.power(base, exponent)
@@ -367,23 +370,29 @@ class Where(Function):
 
 
 class Clamp(Function):
+    """Limit to [low, high]; tensor bounds take the gradient where they are the result,
+    with PyTorch's ties: x keeps it at a bound, and where low > high the result is high."""
+
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, low: Any, high: Any) -> Any:
-        data = x.data
-        inside = np.ones(data.shape, dtype=bool)
+        data, lo, hi = x.data, _data(low), _data(high)
         try:
-            if low is not None:
-                inside &= data >= low
-            if high is not None:
-                inside &= data <= high
+            out = np.clip(data, lo, hi)
+            above_low = True if low is None else data >= lo
+            below_high = True if high is None else data <= hi
+            to_low = None if low is None else (data < lo) & (True if high is None else lo < hi)
+            to_high = None if high is None else (data > hi) | (False if low is None else hi < lo)
         except ValueError:
             raise _broadcast_error(x, *[b for b in (low, high) if b is not None]) from None
-        ctx._save_values(inside)
-        return np.clip(data, low, high)
+        ctx._save_values(above_low & below_high, to_low, to_high)
+        return out
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        return g * ctx.saved_tensors[0], None, None
+        to_x, to_low, to_high = ctx.saved_tensors
+        need_x, need_low, need_high = ctx.needs_input_grad
+        return (g * to_x if need_x else None, g * to_low if need_low else None,
+                g * to_high if need_high else None)
 
 
 def _operator(function: type[Function]) -> Callable[[Tensor, Operand], Tensor]:
@@ -446,8 +455,11 @@ def where(condition: Any, a: Operand, b: Operand) -> Tensor:
 
 
 def clamp(x: Operand, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to [min, max]; the gradient is 1 inside (bounds included), 0 outside."""
-    return Clamp.apply(_tensor(x), _data(min), _data(max))
+    """Limit values to [min, max]; the gradient is 1 inside (bounds included), 0 outside,
+    and goes to a tensor bound where the value is that bound, as torch.clamp's does."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(_tensor(x), min, max)
 
 
 # -- reductions ---------------------------------------------------------------------
@@ -506,18 +518,50 @@ class Prod(Function):
         if not np.any(x.data == 0):
             return _spread(g * out, ctx) / x, None, None
         # With zeros, out / x is 0/0: use the product of the other elements directly.
-        others = _product_of_others(x.data, ctx.axes)
-        return _spread(g, ctx) * others, None, None
+        return _spread(g, ctx) * _product_of_others(x, ctx.axes), None, None
 
 
-def _product_of_others(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """For each element, the product of the other elements of its reduction group."""
-    moved = np.moveaxis(data, axes, tuple(range(len(axes))))
-    flat = moved.reshape((-1, *moved.shape[len(axes) :]))
-    before = np.cumprod(np.concatenate([np.ones_like(flat[:1]), flat[:-1]]), axis=0)
-    after = np.cumprod(np.concatenate([np.ones_like(flat[:1]), flat[::-1][:-1]]), axis=0)[::-1]
-    others = (before * after).reshape(moved.shape)
-    return np.moveaxis(others, tuple(range(len(axes))), axes)
+def _product_of_others(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """For each element, the product of the other elements of its reduction group.
+
+    Recorded (under create_graph), it is written in Tensor ops that stay exact at every
+    order where x has zeros: the product of the nonzero others times the product of the
+    zero others (which is 0 unless the element is its group's only zero, and whose
+    derivatives are products of the remaining zeros, found again by this rule).
+    """
+    order = (*axes, *[i for i in range(x.ndim) if i not in axes])
+    moved = x.permute(order) if order != tuple(range(x.ndim)) else x
+    flat = moved.reshape(math.prod(moved.shape[: len(axes)]), -1)  # (group size, groups)
+    if state.grad_enabled:
+        zero = flat.data == 0
+        safe = where(zero, 1.0, flat)
+        others = prod(safe, 0, keepdim=True) / safe * _product_of_zeros(flat, zero)
+    else:  # only the values matter: exclusive products from both ends, O(n)
+        data = flat.data
+        ones = np.ones_like(data[:1])
+        before = np.cumprod(np.concatenate([ones, data[:-1]]), axis=0)
+        after = np.cumprod(np.concatenate([ones, data[::-1][:-1]]), axis=0)[::-1]
+        others = _make(before * after)
+    others = others.reshape(moved.shape)
+    return others.permute(tuple(np.argsort(order))) if moved is not x else others
+
+
+def _product_of_zeros(flat: Tensor, zero: np.ndarray) -> Tensor:
+    """Per element of ``flat`` (groups in columns), the product of the zeros of its group
+    other than itself, as a Tensor whose derivatives are products of the other zeros."""
+    rows, cols = np.nonzero(zero)
+    positions = rows * flat.shape[1] + cols  # into flat.reshape(-1)
+    group_size = np.bincount(cols)
+    # Row a of `table`: where the other zeros of zero a's group are (-1 pads).
+    table = np.full((len(rows), builtins.max(group_size.max() - 1, 0)), -1)
+    for col in np.flatnonzero(group_size > 1):
+        members = np.flatnonzero(cols == col)
+        for i, a in enumerate(members):
+            table[a, : len(members) - 1] = np.delete(positions[members], i)
+    padded = table < 0
+    factors = where(padded, 1.0, flat.reshape(-1)[np.where(padded, 0, table)])
+    of_each_zero = IndexAdd.apply(prod(factors, 1), (rows, cols), flat.shape)
+    return where(zero, of_each_zero, prod(where(zero, flat, 1.0), 0, keepdim=True))
 
 
 class Amax(Function):
@@ -636,7 +680,7 @@ def min(x: Operand, dim: Any = None, keepdim: bool = False) -> Any:
 
 def norm(x: Operand, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = _tensor(x)
-    if p == 2:
+    if p == 2 or p == "fro":
         return Norm.apply(x, dim, keepdim)
     if p == math.inf:
         return amax(abs(x), dim, keepdim)
@@ -689,7 +733,7 @@ class Reshape(Function):
 class Permute(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, axes: tuple[int, ...]) -> Any:
-        ctx.inverse = tuple(np.argsort(axes))
+        ctx.inverse = tuple([int(i) for i in np.argsort(axes)])  # ints: permute(*) reads them
         return _view(x, np.transpose(x.data, axes))
 
     @staticmethod
@@ -774,7 +818,11 @@ class IndexAdd(Function):
     def forward(ctx: Ctx, g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
         ctx.key = key
         out = np.zeros(shape, dtype=np.result_type(g.data, np.float64))
-        np.add.at(out, key, g.data)
+        if all(k is None or k is Ellipsis or isinstance(k, (int, slice))
+               for k in (key if type(key) is tuple else (key,))):
+            out[key] = g.data  # basic indexing picks each element once: no need for add.at
+        else:
+            np.add.at(out, key, g.data)
         return out
 
     @staticmethod
@@ -1157,6 +1205,21 @@ def randn_like(x: Tensor, requires_grad: bool = False) -> Tensor:
     return randn(np.shape(_data(x)), requires_grad=requires_grad)
 
 
+# The matrix functions are written in terms of the ops above, and live beside them.
+from .linalg import (  # noqa: E402
+    det,
+    diag,
+    inv,
+    log_softmax,
+    logdet,
+    logsumexp,
+    softmax,
+    trace,
+)
+
+inverse = inv
+
+
 # -- Tensor's operators and methods ---------------------------------------------------
 def _comparison(op: Callable) -> Callable[[Tensor, Operand], Tensor]:
     def compare(self: Tensor, other: Operand) -> Tensor:
@@ -1236,6 +1299,14 @@ def _install_tensor_methods() -> None:
         "matmul": matmul,
         "dot": dot,
         "outer": outer,
+        "trace": trace,
+        "det": det,
+        "logdet": logdet,
+        "inverse": inverse,
+        "diag": diag,
+        "softmax": softmax,
+        "log_softmax": log_softmax,
+        "logsumexp": logsumexp,
         "round": _round,
         "clone": clone,
         "T": property(lambda self: permute(self, tuple(reversed(range(self.ndim))))),

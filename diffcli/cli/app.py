@@ -36,6 +36,7 @@ COMMANDS = {
     "gradcheck": "gradcheck",
     "plot": "plot",
     "taylor": "taylor",
+    "jvp": "jvp",
 }
 
 

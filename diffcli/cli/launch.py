@@ -1,5 +1,5 @@
 """The console script's first step: a command that will check with sympy forks sympy's
-worker before anything imports numpy, so that sympy's start-up (most of a one-point
+worker before typer and the engine load, so that sympy's start-up (most of a one-point
 check) overlaps the rest of it; then the CLI runs as usual (`app.main`)."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The options every command shares, declared once.
 
-Single options are `Annotated` types (`Expr`, `At`, `Wrt`, `PointsFile`, `Timeout`). The
+Single options are `Annotated` types (`Expr`, `Wrt`, `PointsFile`, `Timeout`). The
 options that travel together are bundles: a command declares one parameter of type
-`Output` or `Tolerance`, and `expand` shows typer the bundle's fields as separate options,
-then hands the command one value of the bundle.
+`Output`, `Tolerance` or `Values` (--at, --random, --seed), and `expand` shows typer the
+bundle's fields as separate options, then hands the command one value of the bundle.
 """
 
 from __future__ import annotations
@@ -32,6 +32,30 @@ At = Annotated[
         show_default=False,
     ),
 ]
+Random = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--random",
+        help="Random standard-normal values of a shape: --random W=3x4 (repeatable; drawn in "
+        "the order given, reproducible with --seed).",
+        show_default=False,
+    ),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of the --random values.")]
+
+
+@dataclasses.dataclass(frozen=True)
+class Values:
+    """Where to evaluate: --at values, and --random arrays drawn from --seed."""
+
+    at: At = None
+    random: Random = None
+    seed: Seed = 0
+
+
+NO_VALUES = Values()  # a command's default, replaced by typer's options (see expand)
+
+
 Wrt = Annotated[
     list[str] | None,
     typer.Option("--wrt", help="Differentiate with respect to NAME (repeatable).", show_default=False),
@@ -113,7 +137,7 @@ class Tolerance:
         return {**given, "timeout": self.check_timeout}
 
 
-BUNDLES = (Output, Tolerance)
+BUNDLES = (Output, Tolerance, Values)
 
 
 def expand(fn: Callable[..., Any]) -> tuple[inspect.Signature, Callable[[dict], dict]]:

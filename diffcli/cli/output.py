@@ -75,9 +75,12 @@ def _draw_batch(docs: list[dict]) -> None:
 
 
 def _batch_results(doc: dict) -> dict[str, Any]:
-    """The columns a batch table shows for one point: each partial, or the one derivative."""
+    """The columns a batch table shows for one point: each partial, each Taylor coefficient,
+    or the one derivative."""
     if "gradient" in doc:
         return {f"∂/∂{name}": g for name, g in doc["gradient"].items()}
+    if "coefficients" in doc:
+        return {f"c{k}": c for k, c in enumerate(doc["coefficients"])}
     return {render.derivative_label(doc["wrt"]): doc["derivative"]}
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
+import numpy as np
+
 Interval = tuple[float, float]
 Domain = tuple[Interval, ...]
 """A union of open intervals."""
@@ -44,12 +46,17 @@ class FunctionSpec(NamedTuple):
     """One function of the language.
 
     `engine`: the name of its op in diffcli.autograd.ops, or a composite `(ops, *args)`.
-    `sympy`: the name of its sympy counterpart, or a builder `(sympy, *args)`; a reduction's
-    builder gets lists of elements. `fold`: the float value at constant arguments.
+    `sympy`: the name of its sympy counterpart, or a builder `(sympy, *args)` (see
+    `reduces` for what its arguments are). `fold`: the float value at constant arguments
+    (ArrayValued where there is none, as for det).
     `domain`: for each argument, where it is real and smooth (tests sample there).
     `kink`: a test of the argument arrays, True where the derivative is a convention.
-    `reduces`: vectors in, one number out. `lambdify`: a float function that lambdify maps
-    elementwise for the sympy counterpart (a name) when numpy has none.
+    `reduces`: not elementwise: an entry of the result depends on several entries of an
+    argument (a reduction, a matrix function); its sympy builder gets numpy object arrays
+    of sympy entries (a number as a sympy number), its engine op Tensors (a literal axis
+    or order as a constant Tensor). `shape`: its rule in diffcli.expr.shapes.RULES.
+    `hint`: said after a wrong number of arguments. `lambdify`: a float function that
+    lambdify maps elementwise for the sympy counterpart (a name) when numpy has none.
     """
 
     name: str
@@ -63,11 +70,14 @@ class FunctionSpec(NamedTuple):
     kink: Callable | None = None
     reduces: bool = False
     lambdify: Callable[[float], float] | None = None
+    shape: str = "elementwise"
+    hint: str = ""
 
     def arity_text(self) -> str:
+        """`2 arguments`, `1 or 2 arguments`, with the row's hint for a wrong count."""
         n = self.min_args
         count = f"{n}" if n == self.max_args else f"{n} or {self.max_args}"
-        return f"{count} argument{'s' if self.max_args > 1 else ''}"
+        return f"{count} argument{'s' if self.max_args > 1 else ''}{self.hint}"
 
 
 def resolve(counterpart: str | Callable, module) -> Callable:
@@ -103,13 +113,118 @@ def _integer(x):
     return x == x.round()
 
 
-def _clamp(ops, x, lo, hi):
-    """min(max(x, lo), hi) with torch.clamp's gradients for tensor bounds: x takes it
-    between the bounds (included), lo where x is below it and lo < hi, hi where the result
-    is hi. (The engine's clamp holds its bounds constant; here they may be variables.)"""
-    lo = ops.where(lo < hi, lo, lo.detach())
-    low = ops.where(x < lo, lo, x)
-    return ops.where(low > hi, hi, low)
+class ArrayValued(ValueError):
+    """A function of arrays met constant numbers: it has no number to fold to."""
+
+
+def _arrays_only(name: str) -> Callable[..., float]:
+    def fold(*args: float) -> float:
+        raise ArrayValued(f"{name} works on arrays, and these arguments are numbers")
+    return fold
+
+
+def _literal(t) -> float:
+    """A literal argument (a constant Tensor or array, or a sympy number) as a float."""
+    return float(t.item() if hasattr(t, "item") else t)
+
+
+def _axis(t) -> int | None:
+    """An axis argument as an int; None when absent."""
+    return None if t is None else int(_literal(t))
+
+
+def _entries(x) -> np.ndarray:
+    """A sympy argument (an object array, or one sympy number) as an object array."""
+    return np.asarray(x, dtype=object)
+
+
+def _along(join: Callable, v, axis=None):
+    """join(*entries) of an object array: of all its entries, or along `axis` (then an
+    object array of the results)."""
+    v = _entries(v)
+    if axis is None or v.ndim == 0:  # a number is one entry along axis 0 (or -1)
+        return join(*v.ravel())
+    moved = np.moveaxis(v, _axis(axis), -1)
+    out = np.empty(moved.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = join(*moved[index])
+    return out
+
+
+def _reduction(sympy_join: str) -> Callable:
+    """The sympy builder of a reduction with an optional axis, from sympy's n-ary join."""
+    return lambda sp, v, axis=None: _along(getattr(sp, sympy_join), v, axis)
+
+
+def _mean(sp, v, axis=None):
+    return _along(lambda *a: sp.Add(*a) / len(a), v, axis)
+
+
+def _logsumexp(sp, v, axis=None):
+    return _along(lambda *a: sp.log(sp.Add(*(sp.exp(x) for x in a))), v, axis)
+
+
+def _softmax(sp, v, axis=None):
+    axis = -1 if axis is None else _axis(axis)
+    exps = np.frompyfunc(sp.exp, 1, 1)(_entries(v))
+    return exps / np.expand_dims(_along(sp.Add, exps, axis), axis)
+
+
+def _norm(sp, v, p=None):
+    if p is None:
+        return sp.sqrt(sp.Add(*(a**2 for a in _entries(v).ravel())))
+    return sp.Add(*(sp.Abs(a) ** p for a in _entries(v).ravel())) ** (1 / sp.sympify(p))
+
+
+def _per_matrix(fn: Callable, a):
+    """fn of each matrix of an object array of matrices (its last two axes)."""
+    a = _entries(a)
+    if a.ndim == 2:
+        return fn(a)
+    return np.array([_per_matrix(fn, m) for m in a], dtype=object)
+
+
+def _det(sp, a):
+    return _per_matrix(lambda m: sp.Matrix(m.tolist()).det(), a)
+
+
+def _inv(sp, a):
+    def inverse(m):
+        matrix = sp.Matrix(m.tolist())
+        return np.array((matrix.adjugate() / matrix.det()).tolist(), dtype=object)
+    return _per_matrix(inverse, a)
+
+
+def _diag(sp, v):
+    v = _entries(v)
+    if v.ndim == 2:
+        return np.diagonal(v).copy()
+    out = np.full((len(v), len(v)), sp.S.Zero, dtype=object)
+    out[np.diag_indices(len(v))] = v
+    return out
+
+
+def _dot(sp, v, w):
+    return sp.Add(*_entries(_entries(v) * _entries(w)).ravel())
+
+
+def _tied(v, axis=None):
+    """Whether the extreme of v (overall or along axis) is reached by two entries."""
+    axis = _axis(axis)
+    return ((v == v.max(axis=axis, keepdims=True)).sum(axis=axis) > 1) | (
+        (v == v.min(axis=axis, keepdims=True)).sum(axis=axis) > 1)
+
+
+def _norm_kink(v, p=None):
+    """Every entry zero; for p <= 1 (sum of |v|), any entry zero."""
+    return (v == 0).all() if p is None or _literal(p) > 1 else (v == 0).any()
+
+
+def _whole(x: float, axis: float | None = None) -> float:
+    """A reduction of a number: the number itself (an axis needs an array)."""
+    if axis is not None:
+        raise ArrayValued("an axis needs an array, and this argument is a number")
+    return x
 
 
 ROWS: tuple[FunctionSpec, ...] = (
@@ -154,10 +269,10 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("hypot", 2, 2, "hypot", lambda sp, a, b: sp.sqrt(a**2 + b**2), math.hypot,
                  (NONZERO, NONZERO), kink=_origin),
     FunctionSpec("max", 2, 2, "maximum", "Max", max, (OUTER, INNER), aliases=("maximum",),
-                 kink=_ties),
+                 kink=_ties, hint=" (the largest entry of an array is amax(A))"),
     FunctionSpec("min", 2, 2, "minimum", "Min", min, (OUTER, INNER), aliases=("minimum",),
-                 kink=_ties),
-    FunctionSpec("clamp", 3, 3, _clamp, lambda sp, a, lo, hi: sp.Min(sp.Max(a, lo), hi),
+                 kink=_ties, hint=" (the smallest entry of an array is amin(A))"),
+    FunctionSpec("clamp", 3, 3, "clamp", lambda sp, a, lo, hi: sp.Min(sp.Max(a, lo), hi),
                  lambda x, lo, hi: min(max(x, lo), hi),
                  (CLAMPED, between(-1.1, -0.9), between(0.9, 1.1)), aliases=("clip",),
                  kink=lambda x, lo, hi: _ties(x, lo) | _ties(x, hi) | _ties(lo, hi)),
@@ -172,17 +287,54 @@ ROWS: tuple[FunctionSpec, ...] = (
     # At a zero base sympy's x**y*y/x and x**y*log(x) are not numbers; the engine has torch's.
     FunctionSpec("pow", 2, 2, "pow", "Pow", math.pow, (POSITIVE, ANYWHERE),
                  kink=lambda a, b: _at_zero(a)),
-    FunctionSpec("sum", 1, 1, "sum", lambda sp, v: sp.Add(*v), float, (ANYWHERE,), reduces=True),
-    FunctionSpec("mean", 1, 1, "mean", lambda sp, v: sp.Add(*v) / len(v), float, (ANYWHERE,),
-                 reduces=True),
-    FunctionSpec("prod", 1, 1, "prod", lambda sp, v: sp.Mul(*v), float, (ANYWHERE,),
-                 reduces=True),
-    FunctionSpec("norm", 1, 1, "norm", lambda sp, v: sp.sqrt(sp.Add(*(a**2 for a in v))), abs,
-                 (NONZERO,), kink=lambda v: (v == 0).all(), reduces=True),
+    # Reductions: of all entries, or along a constant axis (sum(A, 0) sums each column).
+    FunctionSpec("sum", 1, 2, lambda ops, x, axis=None: ops.sum(x, _axis(axis)),
+                 _reduction("Add"), _whole, (ANYWHERE, ANYWHERE), reduces=True, shape="reduce"),
+    FunctionSpec("mean", 1, 2, lambda ops, x, axis=None: ops.mean(x, _axis(axis)), _mean,
+                 _whole, (ANYWHERE, ANYWHERE), reduces=True, shape="reduce"),
+    FunctionSpec("prod", 1, 2, lambda ops, x, axis=None: ops.prod(x, _axis(axis)),
+                 _reduction("Mul"), _whole, (ANYWHERE, ANYWHERE), reduces=True, shape="reduce"),
+    # max(a, b) stays numpy's maximum of two (max(x, 0) is relu); the largest entry is amax.
+    FunctionSpec("amax", 1, 2, lambda ops, x, axis=None: ops.amax(x, _axis(axis)),
+                 _reduction("Max"), _whole, (ANYWHERE, ANYWHERE), kink=_tied, reduces=True,
+                 shape="reduce"),
+    FunctionSpec("amin", 1, 2, lambda ops, x, axis=None: ops.amin(x, _axis(axis)),
+                 _reduction("Min"), _whole, (ANYWHERE, ANYWHERE), kink=_tied, reduces=True,
+                 shape="reduce"),
+    FunctionSpec("logsumexp", 1, 2, lambda ops, x, axis=None: ops.logsumexp(x, _axis(axis)),
+                 _logsumexp, _whole, (ANYWHERE, ANYWHERE), reduces=True, shape="reduce"),
+    # Entrywise norms: Frobenius (of a vector, its length), or (sum |x|**p)**(1/p).
+    FunctionSpec("norm", 1, 2,
+                 lambda ops, x, p=None: ops.norm(x) if p is None else ops.norm(x, _literal(p)),
+                 _norm, lambda x, p=None: abs(x), (NONZERO, between(1.0, 3.0)), kink=_norm_kink,
+                 reduces=True, shape="norm"),
     FunctionSpec("dot", 2, 2,
                  lambda ops, a, b: ops.dot(a, b) if a.ndim == b.ndim == 1 else ops.sum(a * b),
-                 lambda sp, v, w: sp.Add(*(a * b for a, b in zip(v, w, strict=True))),
-                 lambda a, b: a * b, (ANYWHERE, ANYWHERE), reduces=True),
+                 _dot, lambda a, b: a * b, (ANYWHERE, ANYWHERE), reduces=True, shape="dot"),
+    # Matrices. transpose is also written A.T and A' (it reverses the axes, as numpy's .T).
+    FunctionSpec("transpose", 1, 1, lambda ops, a: ops.permute(a, *range(a.ndim - 1, -1, -1)),
+                 lambda sp, a: _entries(a).T, lambda x: x, (ANYWHERE,), reduces=True,
+                 shape="transpose"),
+    FunctionSpec("trace", 1, 1, "trace", lambda sp, a: sp.Add(*np.diagonal(_entries(a))),
+                 _arrays_only("trace"), (ANYWHERE,), aliases=("tr",), reduces=True,
+                 shape="trace"),
+    FunctionSpec("det", 1, 1, "det", _det, _arrays_only("det"), (ANYWHERE,), reduces=True,
+                 shape="determinant"),
+    FunctionSpec("logdet", 1, 1, "logdet", lambda sp, a: np.frompyfunc(sp.log, 1, 1)(_det(sp, a)),
+                 _arrays_only("logdet"), (ANYWHERE,), reduces=True, shape="determinant"),
+    FunctionSpec("inv", 1, 1, "inv", _inv, _arrays_only("inv"), (ANYWHERE,), reduces=True,
+                 shape="inverse"),
+    FunctionSpec("diag", 1, 1, "diag", _diag, _arrays_only("diag"), (ANYWHERE,), reduces=True,
+                 shape="diag"),
+    FunctionSpec("outer", 2, 2, "outer", lambda sp, a, b: np.multiply.outer(_entries(a), _entries(b)),
+                 _arrays_only("outer"), (ANYWHERE, ANYWHERE), reduces=True, shape="outer"),
+    FunctionSpec("eye", 1, 1, lambda ops, n: ops.eye(int(n.data)),
+                 lambda sp, n: np.array(sp.eye(_axis(n)).tolist(), dtype=object),
+                 _arrays_only("eye"), (between(1.0, 4.0),), reduces=True, shape="eye"),
+    FunctionSpec("softmax", 1, 2,
+                 lambda ops, x, axis=None: ops.softmax(x, -1 if axis is None else _axis(axis)),
+                 _softmax, _arrays_only("softmax"), (ANYWHERE, ANYWHERE), reduces=True,
+                 shape="softmax"),
 )
 
 FUNCTIONS: dict[str, FunctionSpec] = {

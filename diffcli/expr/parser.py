@@ -1,7 +1,8 @@
 """Text → tree, by our own iterative operator-precedence (shunting-yard) parser.
 
 `parse(text) -> Node` reads docs/grammar.md's language; `parse_value(text) -> float | ndarray`
-reads a `--at` value (a constant expression or a vector `[a, b, ...]` of them).
+reads a `--at` value (a constant expression, or nested lists `[[a, b], [c, d]]` of them:
+an array of that rank).
 Nothing here evaluates user text: the only arithmetic is a float fold of constant
 subtrees, which must be finite. Both raise `ExprError` with the offending span.
 """
@@ -15,7 +16,7 @@ import re
 import numpy as np
 
 from .errors import ExprError, clip
-from .functions import FUNCTIONS, FunctionSpec
+from .functions import FUNCTIONS, ArrayValued, FunctionSpec
 from .tree import (
     BINARY_PRECEDENCE,
     CONSTANTS,
@@ -34,7 +35,10 @@ MAX_DEPTH = 1_000
 
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_OPERATOR = re.compile(r"\*\*|[-+*/^(),\[\]]")
+_OPERATOR = re.compile(r"\*\*|[-+*/^(),\[\]@']")
+# `.T`, the one attribute: the transpose (as numpy's, it reverses the axes).
+_TRANSPOSE = re.compile(r"\.T(?![A-Za-z0-9_])")
+POSTFIX = ("'", ".T")
 _MALFORMED = re.compile(r"[0-9.eE]+")
 _WHITESPACE = " \t\r\n"
 # ASCII only: str.isdigit() is also true of '²' and '₁', which are not numbers here.
@@ -46,7 +50,6 @@ _LOOKALIKES = {"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22
 _UNSUPPORTED = {
     "//": "floor division '//' is not supported (use floor(a/b))",
     "%": "operator '%' is not supported",
-    "@": "operator '@' is not supported",
     "&": "operator '&' is not supported",
     "|": "operator '|' is not supported",
     "~": "operator '~' is not supported",
@@ -55,7 +58,6 @@ _UNSUPPORTED = {
     "<": "comparisons are not supported",
     ">": "comparisons are not supported",
     "=": "'=' is not allowed in an expression (give values with --at x=...)",
-    "'": "strings are not supported",
     '"': "strings are not supported",
     ":": "':' is not allowed (lambdas, slices and annotations are not expressions)",
     ";": "';' is not allowed: give one expression",
@@ -102,6 +104,12 @@ def tokenize(text: str) -> list[tuple[str, str, int, int]]:
             tokens.append(("num", m.group(), i, end))
             i = end
             continue
+        if ch == "." and _after_operand(tokens) and _TRANSPOSE.match(text, i):
+            tokens.append(("op", ".T", i, i + 2))
+            i += 2
+            continue
+        if ch == "'" and (not _after_operand(tokens) or _NAME.match(text, i + 1)):
+            raise ExprError("strings are not supported", text, i, i + 1)
         m = _NAME.match(text, i) or _OPERATOR.match(text, i)
         if m and text.startswith("//", i):
             m = None
@@ -118,12 +126,19 @@ def tokenize(text: str) -> list[tuple[str, str, int, int]]:
     return tokens
 
 
+def _after_operand(tokens: list) -> bool:
+    """Whether the last token ends an operand (so `.` or `'` after it is postfix)."""
+    return bool(tokens) and (tokens[-1][0] in ("name", "num") or
+                             tokens[-1][1] in (")", "]", *POSTFIX))
+
+
 def _bad_character(text: str, i: int, tokens: list) -> ExprError:
     import unicodedata
 
     ch = text[i]
-    if ch == "." and tokens and (tokens[-1][0] == "name" or tokens[-1][1] == ")"):
-        return ExprError("attribute access is not supported", text, i, i + 1)
+    if ch == "." and _after_operand(tokens):
+        return ExprError("attribute access is not supported (the one attribute is .T, the "
+                         "transpose)", text, i, i + 1)
     two = text[i : i + 2]
     for key in (two, ch):
         if key in _UNSUPPORTED:
@@ -193,6 +208,8 @@ class _NotFinite(Exception):
 def _fold(fn, *args: float) -> float:
     try:
         value = float(fn(*args))
+    except ArrayValued as why:
+        raise _NotFinite(str(why)) from None
     except ZeroDivisionError:
         raise _NotFinite("division by zero") from None
     except OverflowError:
@@ -224,7 +241,7 @@ def _matching_paren(text: str, start: int) -> int:
 
 
 class _Frame:
-    """An open '(' , call or vector on the operator stack."""
+    """An open '(' or call on the operator stack."""
 
     __slots__ = ("kind", "spec", "start", "name_start", "nargs")
 
@@ -236,14 +253,13 @@ class _Frame:
 
 
 class _Parser:
-    def __init__(self, text: str, value_mode: bool) -> None:
+    def __init__(self, text: str, value_mode: bool, tokens: list | None = None) -> None:
         self.text = text
         self.value_mode = value_mode
-        self.tokens = tokenize(text)
+        self.tokens = tokenize(text) if tokens is None else tokens
         self.operands: list[tuple[Node, float | None]] = []
         self.ops: list = []
         self.depth = 0
-        self.vector: list[tuple[Node, float | None]] | None = None
 
     def error(self, message: str, start: int, end: int | None = None) -> ExprError:
         return ExprError(message, self.text, start, end)
@@ -280,7 +296,19 @@ class _Parser:
             return
         (right, rc), (left, lc) = self.operands.pop(), self.operands.pop()
         node = Binary(op, left, right, (left.span[0], right.span[1]))
+        if op == "@":
+            # A value's entries are numbers, and a product of arrays needs arrays.
+            if self.value_mode:
+                raise self.error("'@' multiplies arrays; a value's entries are numbers",
+                                 start, start + 1)
+            return self.push(node, None)
         self.push_folded(node, _BINARY_FOLD[op], [lc, rc])
+
+    def postfix(self, end: int) -> None:
+        """`A'` or `A.T`: the transpose of the operand just read (it binds tightest)."""
+        operand, c = self.operands.pop()
+        node = Call("transpose", (operand,), (operand.span[0], end))
+        self.push_folded(node, FUNCTIONS["transpose"].fold, [c])
 
     def close_frame(self, tok: tuple) -> None:
         _, closer, start, end = tok
@@ -290,8 +318,7 @@ class _Parser:
             raise self.error(f"unmatched '{closer}'", start, end)
         frame = self.ops.pop()
         self.depth -= 1
-        expected = "]" if frame.kind == "vector" else ")"
-        if closer != expected:
+        if closer != ")":
             raise self.error(f"'{self.text[frame.start]}' at column {frame.start + 1} is "
                              f"closed by '{closer}'", start, end)
         count = frame.nargs + 1
@@ -301,8 +328,6 @@ class _Parser:
             node, const = items[0]
             node.span = (frame.start, end)
             self.push(node, const)
-        elif frame.kind == "vector":
-            self.vector = items
         else:
             self.finish_call(frame, items, end)
 
@@ -343,7 +368,9 @@ class _Parser:
             self.ops.append(("unary", tok, start))
             return i + 1
         if tok == "[":
-            return self.open_vector(i)
+            raise self.error("a list can only be a whole value or a row of one"
+                             if self.value_mode else
+                             "vectors are only allowed in values (--at x=[1, 2])", start)
         return self.missing_operand(i)
 
     def name(self, i: int) -> int:
@@ -373,17 +400,6 @@ class _Parser:
             self.push(Var(tok, (start, end)), None)
         return i + 1
 
-    def open_vector(self, i: int) -> int:
-        start = self.tokens[i][2]
-        if not self.value_mode:
-            raise self.error("vectors are only allowed in values (--at x=[1, 2])", start)
-        if self.ops or self.operands or self.vector is not None:
-            raise self.error("a vector can only be the whole value (no nesting)", start)
-        if self.tokens[i + 1][1] == "]":
-            raise self.error("empty vector", start, self.tokens[i + 1][3])
-        self.open_frame(_Frame("vector", start))
-        return i + 1
-
     def missing_operand(self, i: int) -> int:
         kind, tok, start, end = self.tokens[i]
         prev = self.tokens[i - 1] if i else None
@@ -403,6 +419,9 @@ class _Parser:
             return self.adjacent(i)
         if tok in (")", "]"):
             self.close_frame(self.tokens[i])
+            return i + 1
+        if tok in POSTFIX:
+            self.postfix(end)
             return i + 1
         if tok == ",":
             while self.ops and not isinstance(self.ops[-1], _Frame):
@@ -425,8 +444,6 @@ class _Parser:
 
     def adjacent(self, i: int) -> int:
         _, tok, start, end = self.tokens[i]
-        if self.vector is not None:
-            raise self.error("unexpected text after the vector", start, end)
         left_start, left_end = self.operands[-1][0].span
         right_end = end
         if tok == "(":
@@ -436,30 +453,24 @@ class _Parser:
                          f"{clip(self.text[start:right_end])}?)",
                          left_start, end)
 
-    def run(self):
+    def run(self) -> tuple[Node, float | None]:
         i, expect_operand = 0, True
         while True:
             kind, tok, start, end = self.tokens[i]
             if expect_operand:
-                if self.vector is not None and kind != "end":
-                    raise self.error("unexpected text after the vector", start, end)
-                if self.vector is not None:
-                    break
                 before = len(self.operands)
                 i = self.operand(i)
-                expect_operand = len(self.operands) == before and self.vector is None
+                expect_operand = len(self.operands) == before
             elif kind == "end":
                 break
             else:
                 i = self.operator(i)
-                expect_operand = tok not in (")", "]")
+                expect_operand = tok not in (")", "]", *POSTFIX)
         while self.ops:
             top = self.ops[-1]
             if isinstance(top, _Frame):
                 raise self.error(f"unclosed '{self.text[top.start]}'", top.start)
             self.reduce_operator()
-        if self.vector is not None:
-            return self.vector
         return self.operands[0]
 
 
@@ -469,9 +480,101 @@ def parse(text: str) -> Node:
 
 
 def parse_value(text: str) -> float | np.ndarray:
-    """Parse a `--at` value: a constant expression (`pi/4`) or a vector `[1, 2, 3]`."""
-    result = _Parser(text, value_mode=True).run()
-    if isinstance(result, list):
-        return np.array([c for _, c in result], dtype=np.float64)
-    return result[1]
+    """Parse a `--at` value: a constant expression (`pi/4`), or nested lists of them
+    (`[1, 2]` a vector, `[[1, 2], [3, 4]]` a 2x2 matrix), each list one axis."""
+    tokens = tokenize(text)
+    if tokens[0][1] != "[":
+        return _Parser(text, value_mode=True, tokens=tokens).run()[1]
+    return _Array(text, tokens).run()
 
+
+class _Array:
+    """Nested brackets whose entries are constant expressions, read as one array."""
+
+    def __init__(self, text: str, tokens: list) -> None:
+        self.text, self.tokens = text, tokens
+
+    def error(self, message: str, start: int, end: int | None = None) -> ExprError:
+        return ExprError(message, self.text, start, end)
+
+    def run(self) -> np.ndarray:
+        # Each open list: its '[' offset and its rows as (array or number, span).
+        open_lists: list[tuple[int, list]] = []
+        i, done = 0, None
+        while True:
+            kind, tok, start, end = self.tokens[i]
+            if done is not None:
+                if kind != "end":
+                    raise self.error("unexpected text after the vector", start, end)
+                return done
+            if tok == "[":
+                if len(open_lists) >= MAX_DEPTH:
+                    raise self.error(f"nesting is too deep (more than {MAX_DEPTH:,} levels)",
+                                     start)
+                if self.tokens[i + 1][1] == "]":
+                    raise self.error("empty vector", start, self.tokens[i + 1][3])
+                open_lists.append((start, []))
+                i += 1
+            elif tok == "]" or kind == "end":
+                if kind == "end" or not open_lists:
+                    where = open_lists[-1][0] if open_lists else start
+                    raise self.error("unclosed '['" if open_lists else "unmatched ']'", where)
+                list_start, rows = open_lists.pop()
+                value = (self.stack(rows), (list_start, end))
+                if open_lists:
+                    open_lists[-1][1].append(value)
+                else:
+                    done = value[0]
+                i = self.after_row(i + 1, open_lists)
+            else:
+                i = self.entry(i, open_lists[-1][1])
+
+    def entry(self, i: int, rows: list) -> int:
+        """Read one constant expression up to the ',' or ']' that ends it."""
+        depth, j = 0, i
+        while True:
+            kind, tok, start, end = self.tokens[j]
+            if kind == "end" or (depth == 0 and tok in (",", "]")):
+                break
+            if depth == 0 and tok == ")":
+                list_start = self.text.rfind("[", 0, self.tokens[i][2])
+                raise self.error(f"'[' at column {list_start + 1} is closed by ')'", start, end)
+            depth += {"(": 1, ")": -1}.get(tok, 0)
+            j += 1
+        stop = self.tokens[j][2]
+        part = [*self.tokens[i:j], ("end", "", stop, stop)]
+        _, value = _Parser(self.text, value_mode=True, tokens=part).run()
+        rows.append((value, (self.tokens[i][2], self.tokens[j - 1][3])))
+        return self.after_row(j, None)
+
+    def after_row(self, j: int, open_lists: list | None) -> int:
+        """Past the ',' after a row (inside a list, when `open_lists` is not empty)."""
+        kind, tok, start, end = self.tokens[j]
+        if open_lists == []:
+            return j
+        if tok == ",":
+            if self.tokens[j + 1][1] in ("]", ""):
+                raise self.error("missing argument after ','", start, end)
+            return j + 1
+        if tok != "]" and kind != "end":
+            raise self.error("missing ',' between rows", start, end)
+        return j
+
+    def stack(self, rows: list) -> np.ndarray:
+        """The rows as one array; rows of different lengths or depths are an error naming
+        the row."""
+        first, _ = rows[0]
+        for k, (row, span) in enumerate(rows[1:], start=2):
+            if np.shape(row) != np.shape(first):
+                raise self.error(f"ragged rows: row {k} {_extent(row)}, but row 1 "
+                                 f"{_extent(first)}", *span)
+        return np.array([row for row, _ in rows], dtype=np.float64)
+
+
+def _extent(row) -> str:
+    shape = np.shape(row)
+    if not shape:
+        return "is a number"
+    if len(shape) == 1:
+        return f"has {shape[0]} entr{'y' if shape[0] == 1 else 'ies'}"
+    return f"has shape {'x'.join(map(str, shape))}"

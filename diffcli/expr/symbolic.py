@@ -1,12 +1,15 @@
 """Tree → sympy, node by node with sympy's constructors (never from a string).
 
-`to_sympy(node, lengths=None, exact=False) -> sympy.Expr`. Variables become
+`to_sympy(node, shapes=None, exact=False) -> sympy.Expr | list`. Variables become
 `Symbol(name, real=True)`; with `exact=True` a decimal literal becomes the rational it
 spells (`0.3` is 3/10, not the nearest double), so that proofs compare numbers exactly.
-With `lengths={"x": 3}` a vector variable becomes the symbols `x[0], x[1], x[2]`, elementwise
-operations map over them and the reductions (`sum`, `mean`, `prod`, `dot`, `norm`) reduce;
-the result is then a sympy.Expr or a list of them. `symbol(name)` gives the symbol
-`to_sympy` uses; `lambdify_modules()` the `modules` that evaluate its expressions on arrays.
+With `shapes={"W": (2, 3), "x": (3,)}` (an int n is the vector shape (n,)) an array
+variable becomes one symbol per entry (`W[0,1]`, `x[2]`) held in a numpy object array:
+elementwise operations broadcast over them as numpy does, `@` is numpy's matmul, and the
+registry's other rows (reductions, matrix functions) get the object arrays. The result is
+a sympy.Expr, or nested lists of them in the result's shape. `symbol(name, index)` gives
+the symbols `to_sympy` uses; `lambdify_modules()` the `modules` that evaluate its
+expressions on arrays.
 
 Importing this module imports sympy (about half a second); only verify's symbolic side
 and the `symbolic` command do.
@@ -21,6 +24,7 @@ import types
 from collections.abc import Mapping
 from fractions import Fraction
 
+import numpy as np
 import sympy
 
 from .functions import FUNCTIONS, ROWS, resolve
@@ -55,9 +59,21 @@ def _defer_tensors() -> None:
 _defer_tensors()
 
 
-def symbol(name: str, index: int | None = None) -> sympy.Symbol:
-    """The real symbol for a variable, or for element `index` of a vector variable."""
-    return sympy.Symbol(name if index is None else f"{name}[{index}]", real=True)
+def symbol(name: str, index: int | tuple[int, ...] | None = None) -> sympy.Symbol:
+    """The real symbol for a variable, or for entry `index` of an array variable
+    (`x[0]` of a vector, `W[0,1]` of a matrix)."""
+    if index is None:
+        return sympy.Symbol(name, real=True)
+    where = ",".join(map(str, index)) if isinstance(index, tuple) else str(index)
+    return sympy.Symbol(f"{name}[{where}]", real=True)
+
+
+def symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A numpy object array of shape `shape` holding the symbol of each entry."""
+    out = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        out[index] = symbol(name, index)
+    return out
 
 
 def _step(base: type) -> type:
@@ -79,8 +95,6 @@ _FUNCTIONS = {name: resolve(spec.sympy, _Sympy()) for name, spec in FUNCTIONS.it
 
 def lambdify_modules() -> list:
     """lambdify's `modules`: numpy, with elementwise versions of the functions it lacks."""
-    import numpy as np  # here: sympy's worker converts trees without numpy
-
     own = {spec.sympy: np.vectorize(spec.lambdify, otypes=[float])
            for spec in ROWS if spec.lambdify is not None}
     return [own, "numpy"]
@@ -91,8 +105,6 @@ def _power(base, exponent):
     exact integer has 370 million digits) it is what the engine computes, inf or nan,
     rather than an exact power that would never finish."""
     if base.is_Number and exponent.is_Number:
-        import numpy as np
-
         with np.errstate(all="ignore"):
             value = np.power(float(base), float(exponent))
         if not np.isfinite(value):
@@ -144,39 +156,47 @@ def _chain(join, left, right):
 
 
 def _elementwise(fn, args: list):
-    """Apply fn to scalars, or across vectors element by element (scalars broadcast)."""
-    sizes = {len(a) for a in args if isinstance(a, list)}
-    if not sizes:
+    """Apply fn to scalars, or entry by entry across object arrays (broadcast as numpy's)."""
+    if not any(isinstance(a, np.ndarray) for a in args):
         return fn(*args)
-    if len(sizes) > 1:
-        raise ValueError(f"vectors of different lengths {sorted(sizes)} in one operation")
-    n = sizes.pop()
-    return [fn(*(a[i] if isinstance(a, list) else a for a in args)) for i in range(n)]
+    return np.frompyfunc(fn, len(args), 1)(*args)
 
 
-def to_sympy(node: Node, lengths: Mapping[str, int] | None = None, exact: bool = False):
-    """The sympy expression of a tree (a list of them if vector variables remain); `exact`
-    reads decimal literals as rationals."""
-    lengths = lengths or {}
+def _plain(value):
+    """A row's result as to_sympy hands it on: a 0-d array as its one entry."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value
+
+
+def to_sympy(node: Node, shapes: Mapping[str, int | tuple[int, ...]] | None = None,
+             exact: bool = False):
+    """The sympy expression of a tree (nested lists of them when its value is an array);
+    `shapes` gives array variables one symbol per entry; `exact` reads decimal literals as
+    rationals."""
+    shaped = {name: (s,) if isinstance(s, int) else tuple(s) for name, s in (shapes or {}).items()}
 
     def build(n: Node, args: list):
         if isinstance(n, Num):
             return _number(n, exact)
         if isinstance(n, Var):
-            size = lengths.get(n.name)
-            return symbol(n.name) if size is None else [symbol(n.name, i) for i in range(size)]
+            shape = shaped.get(n.name)
+            return symbols(n.name, shape) if shape else symbol(n.name)
         if isinstance(n, Unary):
             return _elementwise(lambda a: -a if n.op == "-" else a, [_done(args[0])])
-        scalar = not any(isinstance(a, list) for a in args)
+        scalar = not any(isinstance(a, np.ndarray) for a in args)
         if isinstance(n, Binary) and scalar and n.op in ("+", "-", "*"):
             right = -_done(args[1]) if n.op == "-" else args[1]
             return _chain(sympy.Mul if n.op == "*" else sympy.Add, args[0], right)
         args = [_done(a) for a in args]
         if isinstance(n, Binary):
+            if n.op == "@":
+                return _plain(np.matmul(*args))
             return _elementwise(_BINARY[n.op], args)
         assert isinstance(n, Call)
         if FUNCTIONS[n.name].reduces:
-            return _FUNCTIONS[n.name](*(a if isinstance(a, list) else [a] for a in args))
+            return _plain(_FUNCTIONS[n.name](*args))
         return _elementwise(_FUNCTIONS[n.name], args)
 
-    return _done(transform(node, build))
+    result = _done(transform(node, build))
+    return result.tolist() if isinstance(result, np.ndarray) else result

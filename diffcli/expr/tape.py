@@ -1,8 +1,10 @@
 """Tree → Tensors: builds the autograd tape of an expression.
 
 `build(node, values, requires_grad=True, text=None) -> Tape`
-- `values`: {name: float | array}; scalars and vectors broadcast elementwise, so a batch
-  of points is one tape over vector values. Every name in `values` gets a leaf (so
+- `values`: {name: float | array | Tensor}; arrays broadcast as numpy's, so a batch of points
+  is one tape over vector values. A Tensor is used as it is. Shapes are checked first
+  (diffcli.expr.shapes): a mismatch is an ExprError before anything runs. Every name in
+  `values` gets a leaf (so
   unused names can get a zero gradient); a variable of the tree with no value raises
   ExprError (pointing at it when `text` is given, else at the canonical text).
 - `requires_grad`: True (all leaves), False, or an iterable of names.
@@ -23,9 +25,9 @@ import numpy as np
 
 from diffcli.autograd import Tensor, ops, tensor
 
-from .errors import ExprError
 from .functions import FUNCTIONS, resolve
-from .tree import Binary, Call, Node, Num, Unary, Var, postorder, to_text
+from .shapes import infer, missing_value, shapes_of
+from .tree import Binary, Call, Node, Num, Unary, Var, postorder
 
 _BINARY = {
     "+": lambda a, b: a + b,
@@ -33,6 +35,7 @@ _BINARY = {
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,
     "**": ops.pow,
+    "@": ops.matmul,
 }
 _ENGINE_OPS = {name: resolve(spec.engine, ops) for name, spec in FUNCTIONS.items()}
 
@@ -52,22 +55,17 @@ class Tape:
 
 
 def _leaves(values: Mapping, requires_grad: bool | Iterable[str]) -> dict[str, Tensor]:
+    """A Tensor value is used as it is (a function of Tensors builds on it); others get a leaf."""
     wanted = set(values) if requires_grad is True else set(requires_grad or ())
-    return {name: tensor(np.asarray(value, dtype=np.float64), requires_grad=name in wanted)
+    return {name: value if isinstance(value, Tensor) else
+            tensor(np.asarray(value, dtype=np.float64), requires_grad=name in wanted)
             for name, value in values.items()}
-
-
-def _missing(root: Node, name: str, text: str | None) -> ExprError:
-    shown = text if text is not None else to_text(root)
-    span = next(n.span for n in postorder(root) if isinstance(n, Var) and n.name == name)
-    if text is None:
-        span = (0, len(shown))
-    return ExprError(f"no value given for '{name}'", shown, *span)
 
 
 def build(node: Node, values: Mapping[str, float | np.ndarray],
           requires_grad: bool | Iterable[str] = True, text: str | None = None) -> Tape:
     """Evaluate the tree on Tensors, recording the tape (see the module docstring)."""
+    infer(node, shapes_of(values), text)  # a shape mismatch is an error before any work
     leaves = _leaves(values, requires_grad)
     tensors: list[tuple[Node, Tensor]] = []
     results: list[Tensor] = []
@@ -92,7 +90,7 @@ def _evaluate(n: Node, args: list, leaves: dict, root: Node, text: str | None) -
         return tensor(n.value)
     if isinstance(n, Var):
         if n.name not in leaves:
-            raise _missing(root, n.name, text)
+            raise missing_value(root, n.name, text)
         return leaves[n.name]
     if isinstance(n, Unary):
         return -args[0] if n.op == "-" else args[0]

@@ -1,8 +1,10 @@
 """Tree → Taylor series: the expression's derivatives in one variable by Taylor mode.
 
 `derivatives(node, values, wrt, order) -> list[numpy.ndarray]`: [f, f', ..., f^(order)] by
-`wrt`, the other variables held at their `values` (see diffcli.autograd.forward). Taylor
-mode is for elementwise expressions: a reduction raises ExprError.
+`wrt`, the other variables held at their `values` (see diffcli.autograd.forward);
+`coefficients(...)` the same as Taylor coefficients f^(k)/k!, which stay finite past 170!.
+Taylor mode is for elementwise expressions: a reduction, a matrix function or `@` raises
+ExprError.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .tree import (
     Unary,
     Var,
     has_reduction,
+    mixes,
     postorder,
     to_text,
     transform,
@@ -45,11 +48,18 @@ def elementwise(node: Node) -> bool:
 def derivatives(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
                 order: int) -> list[np.ndarray]:
     """Every derivative of the expression by `wrt` up to `order`, by Taylor mode."""
+    return forward.times_factorials(coefficients(node, values, wrt, order))
+
+
+def coefficients(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
+                 order: int) -> list[np.ndarray]:
+    """The Taylor coefficients f^(k)/k! in `wrt` up to `order`, by Taylor mode."""
     for n in postorder(node):
-        if isinstance(n, Call) and FUNCTIONS[n.name].reduces:
+        if mixes(n):
             text = to_text(node)
-            raise ExprError(f"Taylor mode applies to elementwise expressions; '{n.name}' "
-                            "reduces a vector", text, 0, len(text))
+            what = f"'{n.op}'" if isinstance(n, Binary) else f"'{n.name}'"
+            raise ExprError(f"Taylor mode applies to elementwise expressions; {what} mixes "
+                            "the entries of an array", text, 0, len(text))
 
     def fn(x: forward.Series) -> forward.Series:
         def step(n: Node, args: list) -> forward.Series:
@@ -71,4 +81,4 @@ def derivatives(node: Node, values: Mapping[str, float | np.ndarray], wrt: str,
 
         return transform(node, step)
 
-    return forward.derivatives(fn, values[wrt], order)
+    return forward.coefficients(fn, values[wrt], order)

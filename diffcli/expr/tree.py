@@ -2,8 +2,9 @@
 
 Node types: `Num(value, span, name=None)` (a float literal, or the constant `name` in
 pi/e/tau), `Var(name, span)`, `Unary(op, operand, span)` with op "-" or "+",
-`Binary(op, left, right, span)` with op in "+ - * / **" (`^` is stored as "**"), and
-`Call(name, args, span)` with the canonical function name. `span = (start, end)` are
+`Binary(op, left, right, span)` with op in "+ - * / ** @" (`^` is stored as "**"; "@" is
+numpy's matmul), and `Call(name, args, span)` with the canonical function name (the
+transpose, written `A.T`, `A'` or `transpose(A)`, is `Call("transpose", (A,))`). `span = (start, end)` are
 0-based character offsets into the parsed text. Equality ignores spans.
 
 `FUNCTIONS`, the registry of functions (functions.py), is re-exported here for callers
@@ -16,7 +17,7 @@ limit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from .functions import FUNCTIONS as FUNCTIONS
 
@@ -121,6 +122,25 @@ def transform(root: Node, fn: Callable[[Node, list], object]) -> object:
     return results[0]
 
 
+def substitute(root: Node, replacements: Mapping[str, Node]) -> Node:
+    """The tree with each variable named in `replacements` replaced by its node."""
+
+    def step(n: Node, args: list) -> Node:
+        if isinstance(n, Var):
+            return replacements.get(n.name, n)
+        if isinstance(n, Unary):
+            return Unary(n.op, args[0], n.span)
+        if isinstance(n, Binary):
+            return Binary(n.op, args[0], args[1], n.span)
+        if isinstance(n, Call):
+            return Call(n.name, tuple(args), n.span)
+        if n.children:
+            raise TypeError(f"substitute does not know {type(n).__name__}")
+        return n
+
+    return transform(root, step)
+
+
 def equal(a: Node, b: Node) -> bool:
     """Structural equality (spans ignored), iterative."""
     stack = [(a, b)]
@@ -132,10 +152,17 @@ def equal(a: Node, b: Node) -> bool:
     return True
 
 
+def mixes(node: Node) -> bool:
+    """Whether this node is not elementwise: a reduction, a matrix function or `@`."""
+    if isinstance(node, Binary):
+        return node.op == "@"
+    return isinstance(node, Call) and FUNCTIONS[node.name].reduces
+
+
 def has_reduction(root: Node) -> bool:
-    """Whether the expression calls a reduction (sum, dot, ...): then its values' elements
-    are not independent points."""
-    return any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in postorder(root))
+    """Whether the expression mixes entries (sum, dot, @, det, ...): then its values'
+    elements are not independent points."""
+    return any(mixes(n) for n in postorder(root))
 
 
 def variables(root: Node) -> list[str]:
@@ -148,7 +175,7 @@ def variables(root: Node) -> list[str]:
 
 
 # Binding powers shared by the parser and `to_text`.
-BINARY_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+BINARY_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
 UNARY_PRECEDENCE = 3
 RIGHT_ASSOCIATIVE = {"**"}
 

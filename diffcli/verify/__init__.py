@@ -10,11 +10,12 @@ from typing import Any
 
 # public name -> the module of this package that defines it
 _HOME = {
-    **dict.fromkeys(("NESTED_BUDGET", "TooCostly", "differentiate", "gradient",
-                     "nested_derivative", "nonfinite_origin"), "autograd_witness"),
+    **dict.fromkeys(("NESTED_BUDGET", "TooCostly", "differentiate", "directional",
+                     "gradient", "gradient_along", "jacobians", "nested_derivative",
+                     "nonfinite_origin"), "autograd_witness"),
     **dict.fromkeys(("BatchCheck", "Check", "Component", "check_batch", "check_derivative",
-                     "check_gradient",
-                     "check_hessian", "check_jacobian"), "checks"),
+                     "check_gradient", "check_hessian", "check_jacobian", "check_jvp"),
+                    "checks"),
     **dict.fromkeys(("ClaimCheck", "ClaimComponent", "check_claims", "random_points"),
                     "claims"),
     "finite_difference": "differences",

@@ -9,11 +9,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from diffcli import autograd
+from diffcli.autograd import forward
+from diffcli.autograd.forward import NoTangentRule
 from diffcli.autograd.ops import stack
 from diffcli.expr.tape import build
 from diffcli.expr.tree import FUNCTIONS, Call, Node, Var, postorder
 
-from .common import point_values
+from .common import evaluate, point_values
 
 
 def gradient(node: Node, point: Mapping, names: Sequence[str],
@@ -93,6 +95,58 @@ def nested_derivative(node: Node, point: Mapping, wrt: Sequence[str],
                 f"{budget:g} s"
             )
     return np.asarray(g.data, dtype=np.float64)
+
+
+def jacobians(nodes: Sequence[Node], point: Mapping, names: Sequence[str],
+              second: bool = False) -> list[list[np.ndarray]]:
+    """d node / d name for each node and name (output shape + the name's shape), or with
+    `second` the Hessian blocks d2 node / d a d b of one scalar node: every block in one
+    forward-mode pass (functional's vectorize=True). A function the engine cannot push
+    tangents through goes block by block with nested_derivative."""
+    values = point_values(point)
+
+    def outputs(*xs):
+        tapes = [build(node, {**values, **dict(zip(names, xs))}, requires_grad=False)
+                 for node in nodes]
+        return tapes[0].output if second else tuple(t.output for t in tapes)
+
+    inputs = tuple(autograd.tensor(np.asarray(values[n], dtype=np.float64)) for n in names)
+    try:
+        with np.errstate(all="ignore"):
+            table = (autograd.functional.hessian if second else autograd.functional.jacobian)(
+                outputs, inputs, vectorize=True)
+    except NoTangentRule:
+        pairs = [(node, (a, b)) for node in nodes for a in names for b in names] if second \
+            else [(node, (a,)) for node in nodes for a in names]
+        flat = iter(nested_derivative(node, point, wrt) for node, wrt in pairs)
+        return [[next(flat) for _ in names] for _ in (names if second else nodes)]
+    return [[np.asarray(block.data, dtype=np.float64) for block in row] for row in table]
+
+
+def directional(node: Node, point: Mapping, direction: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """(value, d/dt f(v + t d_v) at t = 0) by forward mode over the tape; each direction
+    has its variable's shape."""
+    values = point_values(point)
+    names = list(direction)
+
+    def output(*xs):
+        return build(node, {**values, **dict(zip(names, xs))}, requires_grad=False).output
+
+    primals = tuple(autograd.tensor(np.asarray(values[n], dtype=np.float64)) for n in names)
+    tangents = tuple(autograd.tensor(np.asarray(direction[n], dtype=np.float64)) for n in names)
+    with np.errstate(all="ignore"):
+        value, tangent = forward.jvp(output, primals, tangents)
+    return value.data, tangent.data
+
+
+def gradient_along(node: Node, point: Mapping, direction: Mapping) -> np.ndarray:
+    """The same directional derivative by reverse mode: each variable's Jacobian (one
+    vector-Jacobian product per output element) contracted with its direction."""
+    total = np.zeros(np.shape(evaluate(node, point_values(point))))
+    for name, d in direction.items():
+        d = np.asarray(d, dtype=np.float64)
+        total = total + np.tensordot(nested_derivative(node, point, (name,)), d, axes=d.ndim)
+    return total
 
 
 def _jacobian(output, leaf, create_graph: bool):

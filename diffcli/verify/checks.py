@@ -18,13 +18,13 @@ from functools import partial
 
 import numpy as np
 
-from diffcli.expr.tree import Node
+from diffcli.expr.tree import Binary, Node, Num, Var, substitute, variables
 
 from .autograd_witness import kinks, nested_derivative
 from .common import evaluate, magnitude, plain, point_values, sum_to
 from .differences import finite_difference
 from .judging import Status, Tolerances, agrees_elements, judge, judge_elements
-from .sympy_witness import element_lengths, run_with_budget, symbolic_job
+from .sympy_witness import element_shapes, run_with_budget, symbolic_job
 
 
 @dataclass
@@ -104,14 +104,14 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
            point: Mapping, autograd_values: Sequence | None, tol: Tolerances,
            timeout: float, elementwise: bool = False) -> Check:
     values = point_values(point)
-    lengths = element_lengths(nodes, values, elementwise)
+    shapes = element_shapes(nodes, values, elementwise)
     if autograd_values is None:
         autograd_values = [nested_derivative(nodes[i], values, wrt, elementwise=elementwise)
                            for _, i, wrt in entries]
     comps = [(i, tuple(wrt)) for _, i, wrt in entries]
     # A partial, not a lambda: it pickles, so sympy's prestarted worker can take it.
     results, skipped = run_with_budget(
-        partial(symbolic_job, nodes, comps, [values], lengths, elementwise), timeout)
+        partial(symbolic_job, nodes, comps, [values], shapes, elementwise), timeout)
     components, formula = [], {}
     for k, (name, i, wrt) in enumerate(entries):
         a = np.asarray(autograd_values[k], dtype=np.float64)
@@ -121,7 +121,7 @@ def _check(nodes: Sequence[Node], entries: Sequence[tuple[str, int, tuple[str, .
         f = finite_difference(nodes[i], values, wrt, elementwise=elementwise)
         value = evaluate(nodes[i], values)
         if elementwise:
-            shape = () if lengths else np.shape(values[wrt[-1]])
+            shape = () if shapes else np.shape(values[wrt[-1]])
             kink = _mask_to(kinks(nodes[i], values), shape)
             pole = _mask_to(~np.isfinite(value), shape)
         else:
@@ -341,3 +341,31 @@ def check_jacobian(nodes: Sequence[Node], point: Mapping, jacobian=None,
     given = None if jacobian is None else [jacobian[i][j] for i in range(len(nodes))
                                            for j in range(len(names))]
     return _check(list(nodes), entries, point, given, Tolerances(**tolerances), timeout)
+
+
+def check_jvp(node: Node, point: Mapping, direction: Mapping, forward, reverse, *,
+              timeout: float = 10.0, **tolerances: float) -> Check:
+    """Check a directional derivative, d/dt f(v + t d_v) at t = 0: the forward-mode value
+    (component "forward") and reverse mode's gradient·direction ("reverse"), each against
+    sympy's derivative in t and finite differences along the direction."""
+    taken = set(variables(node)) | set(point)
+    values, moves = dict(point), {}
+    t = _fresh("t", taken)
+    for name, d in direction.items():
+        if np.ndim(d):  # a vector direction enters the line as a variable of its own
+            step_name = _fresh(f"d{name}", taken | set(values))
+            values[step_name], step = d, Var(step_name)
+        else:
+            step = Num(float(d))
+        moves[name] = Binary("+", Var(name), Binary("*", step, Var(t)))
+    values[t] = 0.0
+    return _check([substitute(node, moves)], [("forward", 0, (t,)), ("reverse", 0, (t,))],
+                  values, [forward, reverse], Tolerances(**tolerances), timeout)
+
+
+def _fresh(stem: str, taken: set[str]) -> str:
+    """`stem`, or `stem` with the first number that makes it a name not in `taken`."""
+    name, k = stem, 1
+    while name in taken:
+        name, k = f"{stem}{k}", k + 1
+    return name

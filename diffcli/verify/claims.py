@@ -14,7 +14,7 @@ from diffcli.expr.tree import Node, to_text, variables
 from .autograd_witness import kinks, nested_derivative
 from .common import close, evaluate, plain, point_values, sum_to
 from .proof import PROOF_TIMEOUT, prove_claim
-from .sympy_witness import element_lengths, run_with_budget, symbolic_job
+from .sympy_witness import element_shapes, run_with_budget, symbolic_job
 
 CLAIM_RTOL, CLAIM_ATOL = 1e-9, 1e-11
 
@@ -127,9 +127,9 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
                              "which has no value")
     names = list(claims)
     points = [values, *random_points(node, values, names, n_random, seed)]
-    lengths = element_lengths([node], values, elementwise=True)
+    shapes = element_shapes([node], values, elementwise=True)
     results, skipped = run_with_budget(
-        lambda: symbolic_job([node], [(0, (n,)) for n in names], points, lengths, True),
+        lambda: symbolic_job([node], [(0, (n,)) for n in names], points, shapes, True),
         timeout)
     components = []
     for k, name in enumerate(names):
@@ -147,7 +147,7 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
         formula = None if results is None else results[k][0]
         # Numbers first: only a claim no point disproves is worth a proof, and a proof not
         # found leaves it "agrees". Elementwise symbols only: reductions are not proven.
-        proven = not wrong and lengths is None and prove_claim(node, claims[name], name,
+        proven = not wrong and shapes is None and prove_claim(node, claims[name], name,
                                                                 proof_timeout)
         components.append(ClaimComponent(name, to_text(claims[name]), rows, formula, wrong,
                                          first, proven))

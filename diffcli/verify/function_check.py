@@ -14,7 +14,7 @@ from diffcli import autograd
 from diffcli.expr.tree import Node
 
 from .common import plain, point_values
-from .sympy_witness import element_lengths, run_with_budget, symbolic_job
+from .sympy_witness import element_shapes, run_with_budget, symbolic_job
 
 GRADCHECK_EPS, GRADCHECK_RTOL, GRADCHECK_ATOL = 1e-6, 1e-3, 1e-5  # autograd.gradcheck's
 
@@ -198,13 +198,13 @@ def _function_truths(node: Node, names: Sequence[str], point: Mapping, scalar_ou
     if not scalar_output:
         return [None, None], "skipped: sympy's witness needs a scalar forward"
     values = point_values(point)
-    lengths = element_lengths([node], values, elementwise=True)
+    shapes = element_shapes([node], values, elementwise=True)
     comps = [(0, (n,)) for n in names]
     second = order == 2 and all(np.ndim(values[n]) == 0 for n in names)
     if second:
         comps += [(0, (other, n)) for n in names for other in names]
     results, skipped = run_with_budget(
-        lambda: symbolic_job([node], comps, [values], lengths, True), timeout)
+        lambda: symbolic_job([node], comps, [values], shapes, True), timeout)
     if results is None:
         return [None, None], skipped
     found = [np.asarray(values_at[0], dtype=np.float64) for _, values_at in results]

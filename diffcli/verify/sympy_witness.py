@@ -1,8 +1,7 @@
 """The sympy witness: exact derivatives and their values at the points, computed in a
 forked child that is killed when it runs past its time budget. sympy is imported only
-when a check asks for it, and neither sympy nor numpy when this module is: a command
-that will check one point forks sympy's worker (`prestart`) before it imports numpy, so
-that sympy's start-up overlaps the rest."""
+when a check asks for it, and not when this module is: a command that will check forks
+sympy's worker (`prestart`) first thing, so that sympy's start-up overlaps the rest."""
 
 from __future__ import annotations
 
@@ -26,24 +25,38 @@ FORMULA_CHARS = 10_000  # a longer formula is cut here, with "..."
 T = TypeVar("T")
 
 
-def element_lengths(nodes: Sequence[Node], values: Mapping,
-                    elementwise: bool = False) -> dict[str, int] | None:
-    """{name: length} of the vector variables that get one symbol per element: all of
-    them for full derivatives, and only where vectors meet reductions when an
-    elementwise expression's vectors are a batch of points."""
+def element_shapes(nodes: Sequence[Node], values: Mapping,
+                   elementwise: bool = False) -> dict[str, tuple[int, ...]] | None:
+    """{name: shape} of the array variables that get one symbol per entry: all of them
+    for full derivatives, and only where arrays meet reductions (or matrix functions) when
+    an elementwise expression's vectors are a batch of points."""
     import numpy as np
 
-    vectors = {k: int(np.size(v)) for k, v in values.items() if np.ndim(v)}
+    arrays = {k: tuple(np.shape(v)) for k, v in values.items() if np.ndim(v)}
     if elementwise and not any(has_reduction(n) for n in nodes):
         return None
-    return vectors or None
+    return arrays or None
 
 
-def _symbols(name: str, lengths: Mapping | None) -> list:
-    from diffcli.expr.symbolic import symbol
+def _symbols(name: str, shapes: Mapping | None) -> list:
+    """The variable's symbols, entry by entry in C order (one for a number)."""
+    from diffcli.expr.symbolic import symbol, symbols
 
-    size = (lengths or {}).get(name)
-    return [symbol(name)] if size is None else [symbol(name, i) for i in range(size)]
+    shape = (shapes or {}).get(name)
+    return list(symbols(name, shape).ravel()) if shape else [symbol(name)]
+
+
+def _nest(flat: list, shape: tuple[int, ...]):
+    """A flat list (C order) as nested lists of `shape`; its one item for shape ()."""
+    if not shape:
+        return flat[0]
+    step = len(flat) // shape[0]
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def _flat(f) -> list:
+    """The entries of nested lists (or one expression) in C order."""
+    return [e for item in f for e in _flat(item)] if isinstance(f, list) else [f]
 
 
 def _no_dirac(d):
@@ -53,15 +66,15 @@ def _no_dirac(d):
     return d.replace(sympy.DiracDelta, lambda *a: sympy.S.Zero)
 
 
-def _derivative_of_sums(f, wrt: Sequence[str], lengths: Mapping | None):
+def _derivative_of_sums(f, wrt: Sequence[str], shapes: Mapping | None):
     """The derivative of sum(f) by wrt[0], then of the sum of that by wrt[1], ..."""
     import sympy
 
-    d = sympy.Add(*f) if isinstance(f, list) else f
+    d = sympy.Add(*_flat(f))
     for name in wrt[:-1]:
-        d = sympy.Add(*(sympy.diff(d, s) for s in _symbols(name, lengths)))
-    last = [_no_dirac(sympy.diff(d, s)) for s in _symbols(wrt[-1], lengths)]
-    return last if (lengths or {}).get(wrt[-1]) else last[0]
+        d = sympy.Add(*(sympy.diff(d, s) for s in _symbols(name, shapes)))
+    last = [_no_dirac(sympy.diff(d, s)) for s in _symbols(wrt[-1], shapes)]
+    return _nest(last, (shapes or {}).get(wrt[-1], ()))
 
 
 def derivative_of(expr, wrt: str):
@@ -70,17 +83,17 @@ def derivative_of(expr, wrt: str):
     return _derivative_of_sums(expr, (wrt,), None)
 
 
-def _full_derivative(f, wrt: Sequence[str], lengths: Mapping | None):
-    """The full derivative as nested lists: f's shape, then one level per vector in wrt."""
+def _full_derivative(f, wrt: Sequence[str], shapes: Mapping | None):
+    """The full derivative as nested lists: f's shape, then each variable's shape in wrt."""
     import sympy
 
     if isinstance(f, list):
-        return [_full_derivative(item, wrt, lengths) for item in f]
+        return [_full_derivative(item, wrt, shapes) for item in f]
     if not wrt:
         return _no_dirac(f)
     name, rest = wrt[0], wrt[1:]
-    found = [_full_derivative(sympy.diff(f, s), rest, lengths) for s in _symbols(name, lengths)]
-    return found if (lengths or {}).get(name) else found[0]
+    found = [_full_derivative(sympy.diff(f, s), rest, shapes) for s in _symbols(name, shapes)]
+    return _nest(found, (shapes or {}).get(name, ()))
 
 
 def _sympy_number(expr, exact: dict) -> float:
@@ -95,23 +108,23 @@ def _sympy_number(expr, exact: dict) -> float:
     return value.real
 
 
-def _sympy_values(d, point: Mapping, lengths: Mapping | None, last: str) -> np.ndarray:
+def _sympy_values(d, point: Mapping, shapes: Mapping | None, last: str) -> np.ndarray:
     """Evaluate a derivative at a point: evalf for scalars, lambdify for batches."""
     import sympy
 
     from diffcli.expr.symbolic import lambdify_modules, symbol
 
-    if not lengths and all(isinstance(v, float) for v in point.values()):
-        # One point of floats: exact values, without numpy (the worker may have none).
+    if not shapes and all(isinstance(v, float) for v in point.values()):
+        # One point of floats: exact values by evalf.
         exact = {symbol(k): sympy.Float(v, 30) for k, v in point.items()}
         return _nested(lambda e: _sympy_number(e, exact), d)
     import numpy as np
 
     from .common import sum_to
 
-    if lengths:
-        subs = {symbol(k, i): float(x) for k, v in point.items() if np.ndim(v)
-                for i, x in enumerate(np.ravel(v))}
+    if shapes:
+        subs = {symbol(k, index): float(np.asarray(v)[index]) for k, v in point.items()
+                if np.ndim(v) for index in np.ndindex(np.shape(v))}
         subs.update({symbol(k): float(v) for k, v in point.items() if not np.ndim(v)})
     elif all(np.ndim(v) == 0 for v in point.values()):
         subs = {symbol(k): float(v) for k, v in point.items()}
@@ -133,25 +146,26 @@ def _nested(fn, d):
 
 
 def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...]]],
-                 points: Sequence[Mapping], lengths: Mapping | None,
+                 points: Sequence[Mapping], shapes: Mapping | None,
                  elementwise: bool = False, against: Against | None = None) -> list:
     """In the child: formula text and values at each point for each (node index, wrt);
-    the full derivative, or with `elementwise` that of the sum of each order.
+    the full derivative, or with `elementwise` that of the sum of each order. `shapes`
+    (from element_shapes) gives the array variables one symbol per entry.
 
     With `against` (autograd's value of each component, rtol, atol), each point is a
     column of independent points: one float formula evaluates all of them, and where it
     has no number or differs from autograd, the point is evaluated exactly, as alone."""
     from diffcli.expr.symbolic import to_sympy
 
-    exprs = [to_sympy(n, lengths) for n in nodes]
+    exprs = [to_sympy(n, shapes) for n in nodes]
     differentiate = _derivative_of_sums if elementwise else _full_derivative
     out = []
     for k, (index, wrt) in enumerate(comps):
-        d = differentiate(exprs[index], wrt, lengths)
+        d = differentiate(exprs[index], wrt, shapes)
         text = str(d)
         if len(text) > FORMULA_CHARS:
             text = text[:FORMULA_CHARS] + "..."
-        found = [_sympy_values(d, p, lengths, wrt[-1]) for p in points]
+        found = [_sympy_values(d, p, shapes, wrt[-1]) for p in points]
         if against is not None:
             found = [_exact_where_off(d, p, v, against[0][k], *against[1:], wrt[-1])
                      for p, v in zip(points, found)]
@@ -287,8 +301,8 @@ _WORKER: list[_Worker] = []  # the prestarted worker, until a job takes it
 
 def prestart() -> None:
     """Fork sympy's worker now, to import sympy while the caller goes on with its own
-    start-up; the next run_with_budget hands it its job. Call it before importing numpy:
-    the worker never needs numpy for one point of floats."""
+    start-up; the next run_with_budget hands it its job. Call it before the heavy imports
+    (typer, the engine), which the worker does not need."""
     if _WORKER or not hasattr(os, "fork"):
         return
     jobs_read, jobs_write = os.pipe()

@@ -55,6 +55,18 @@ def test_derivatives_are_elementwise_over_an_array_of_points():
     assert all(g.shape == (3,) for g in got)
 
 
+@pytest.mark.parametrize("text", ["log(1+x**2)", "max(x, 0.5) - min(0.5, x)",
+                                  "clamp(x, -1, 1) * 2", "atan2(1, x) + hypot(2, x)"])
+def test_constants_meet_an_array_of_points_element_by_element(text):
+    # each point's series over the array equals that point's series alone
+    x = np.array([-1.5, 0.25, 0.7, 2.0])
+    together = derivatives(parse(text), {"x": x}, "x", 4)
+    for i, at in enumerate(x):
+        alone = derivatives(parse(text), {"x": at}, "x", 4)
+        np.testing.assert_allclose([g[i] for g in together], [float(a) for a in alone],
+                                   rtol=1e-15)
+
+
 def test_other_variables_are_held_at_their_values():
     got = derivatives(parse("x**3 * y"), {"x": 2.0, "y": 5.0}, "x", 4)
     assert [float(g) for g in got] == [40.0, 60.0, 60.0, 30.0, 0.0]
@@ -116,3 +128,46 @@ def test_first_four_derivatives_match_nested_autograd(name, arity, position, int
     for k in range(1, 5):
         want = nested_derivative(node, point, [wrt] * k)
         np.testing.assert_allclose(got[k], want, rtol=1e-9, atol=1e-12, err_msg=f"order {k}")
+
+
+@pytest.mark.parametrize("text", ["x**7.5", "x**2.5", "x**(-0.5)", "sin(x)**2.5", "cbrt(x)",
+                                  "(-x)**1.5"])
+def test_a_fractional_power_at_a_zero_base_gives_sympys_one_sided_limits(text):
+    x = symbol("x")
+    f = to_sympy(parse(text))
+    side = "-" if text.startswith("(-x)") else "+"  # the side where the base is positive
+    got = derivatives(parse(text), {"x": 0.0}, "x", 9)
+    for k in range(1, 10):
+        want = sympy.limit(sympy.diff(f, x, k), x, 0, side)
+        assert float(got[k]) == float(want), (k, float(got[k]), want)
+
+
+def test_a_fractional_power_of_a_double_zero_is_nan_where_the_two_sides_differ():
+    # (x*x)**1.5 = |x|**3: f' = f'' = 0 at 0, f''' is +6 from the right and -6 from the left
+    got = [float(g) for g in derivatives(parse("(x*x)**1.5"), {"x": 0.0}, "x", 5)]
+    assert got[:3] == [0.0, 0.0, 0.0] and all(math.isnan(g) for g in got[3:])
+
+
+def test_a_large_whole_power_at_a_zero_base_is_exact():
+    # (2x)**70 has every derivative below order 70 zero and f^(70) = 70! 2^70
+    got = forward.derivatives(lambda t: (2 * t) ** 70.0, 0.0, 71)
+    assert all(float(g) == 0.0 for g in got[:70])
+    assert float(got[70]) == pytest.approx(math.factorial(70) * 2.0 ** 70, rel=1e-12)
+    assert float(got[71]) == 0.0
+
+
+def test_derivatives_past_170_factorial_are_finite_where_they_fit():
+    # d^200/dx^200 of 1/(1 - x/3) at 0 is 200!/3^200 (about 2.9e279), though 200! overflows
+    from fractions import Fraction
+
+    got = forward.derivatives(lambda t: 1 / (1 - t / 3), 0.0, 200)
+    assert float(got[200]) == pytest.approx(float(Fraction(math.factorial(200), 3 ** 200)),
+                                            rel=1e-12)
+
+
+def test_past_170_an_underflowed_coefficient_leaves_its_derivative_unknown():
+    # exp's coefficient e^0.7/200! is below the smallest double: 0, and its derivative nan
+    assert float(forward.coefficients(forward.exp, 0.7, 200)[200]) == 0.0
+    assert math.isnan(float(forward.derivatives(forward.exp, 0.7, 200)[200]))
+    # where the true derivative overflows a double it is inf: 180! * 2^181 for 1/(1-x) at 0.5
+    assert float(forward.derivatives(lambda t: 1 / (1 - t), 0.5, 180)[180]) == math.inf

@@ -48,6 +48,13 @@ def test_create_graph_reports_the_grads_grad_fn_and_their_gradient(cli):
             assert doc["grad_grad"][a][b] == pytest.approx(truth)
 
 
+def test_create_graph_shows_no_reference_cycle_warning_the_user_asked_for(cli):
+    # The engine warns as PyTorch's backward(create_graph=True) does; the command does not.
+    run = cli("backward", "x**3 + y**2", *AT, "--create-graph")
+    assert run.code == 0 and "x.grad" in run.stdout
+    assert run.stderr == ""
+
+
 def test_grad_output_seeds_a_vector_output(cli):
     doc = cli("backward", "x**2", "--at", "x=[1,2,3]", "--grad-output", "[1,10,100]",
               "--json").json()

@@ -25,7 +25,7 @@ def test_one_point_json_loads_neither_sympy_nor_rich():
     assert not {m for m in imported if m.split(".")[0] in ("sympy", "rich")}
 
 
-def test_a_one_point_check_leaves_sympy_to_the_worker_started_before_numpy():
+def test_a_one_point_check_leaves_sympy_to_the_worker_started_before_the_engine():
     run = run_process("grad", "x**3 + y**2", "--at", "x=2", "--at", "y=3", "--json",
                       python_flags=("-X", "importtime"))
     assert run.code == 0
@@ -33,12 +33,12 @@ def test_a_one_point_check_leaves_sympy_to_the_worker_started_before_numpy():
     assert check["symbolic"] == {"x": 12.0, "y": 6.0}  # 3x^2, 2y by hand: sympy answered
     assert check["formula"] == {"x": "3*x**2", "y": "2*y"}
     # -X importtime lists this process's imports (the worker's stderr is closed):
-    # sympy is not among them, and the worker was forked before numpy was imported.
+    # sympy is not among them, and the worker was forked before typer was imported.
     imported = [line.split("|")[-1].strip() for line in run.stderr.splitlines()
                 if line.startswith("import time:")]
     assert "numpy" in imported
     assert not [m for m in imported if m.split(".")[0] == "sympy"]
-    assert imported.index("diffcli.verify.sympy_witness") < imported.index("numpy")
+    assert imported.index("diffcli.verify.sympy_witness") < imported.index("typer")
 
 
 @pytest.mark.parametrize(("args", "expected"), [

@@ -58,3 +58,71 @@ def test_poly_gives_the_polynomial_text(cli):
 def test_a_reduction_is_bad_input(cli):
     run = cli("taylor", "sum(x)", "--at", "x=0.5")
     assert run.code == 2 and "elementwise" in run.stderr
+
+
+POINTS = [0.7, 0.0, -1.5, 2.25]
+
+
+def write_points(tmp_path):
+    path = tmp_path / "p.ndjson"
+    path.write_text("".join(f'{{"x": {v}}}\n' for v in POINTS))
+    return str(path)
+
+
+def test_points_run_in_one_taylor_pass_and_match_sympy_at_each_point(cli, tmp_path,
+                                                                      monkeypatch):
+    from diffcli.expr import taylor as taylor_mode
+
+    calls = []
+    original = taylor_mode.coefficients
+    monkeypatch.setattr(taylor_mode, "coefficients",
+                        lambda *args: calls.append(args) or original(*args))
+    docs = cli("taylor", "exp(sin(x))", "--order", "6", "--points", write_points(tmp_path),
+               "--json").ndjson()
+    assert len(calls) == 1  # all points in one vectorised pass
+    assert [d["line"] for d in docs] == [1, 2, 3, 4]
+    for doc, at in zip(docs, POINTS, strict=True):
+        assert doc["at"] == {"x": at} and doc["order"] == 6
+        want = sympy_coefficients(sympy.exp(sympy.sin(x)), at, 6)
+        assert doc["coefficients"] == pytest.approx(want, rel=1e-12, abs=1e-15)
+        assert doc["value"] == doc["coefficients"][0]
+
+
+def test_checked_points_run_one_by_one_and_agree_with_the_vectorised_pass(cli, tmp_path):
+    source = write_points(tmp_path)
+    fast = cli("taylor", "log(1+x**2)", "--order", "4", "--poly", "--points", source,
+               "--json").ndjson()
+    checked = cli("taylor", "log(1+x**2)", "--order", "4", "--poly", "--points", source,
+                  "--check", "--json").ndjson()
+    for a, b in zip(fast, checked, strict=True):
+        assert a["coefficients"] == pytest.approx(b["coefficients"], rel=1e-15)
+        assert a["polynomial"] == b["polynomial"]
+        assert b["check"]["agree"] is True and a["check"] is None
+
+
+def test_points_written_to_csv_give_one_column_per_coefficient(cli, tmp_path):
+    out = tmp_path / "out.csv"
+    run = cli("taylor", "exp(x)", "--order", "2", "--points", write_points(tmp_path),
+              "--output", str(out))
+    assert run.code == 0
+    header, *rows = out.read_text().splitlines()
+    assert header.split(",") == ["at.x", "value", "order", "coefficients.0",
+                                 "coefficients.1", "coefficients.2", "line"]
+    for row, at in zip(rows, POINTS, strict=True):
+        c = [float(v) for v in row.split(",")[3:6]]
+        assert c == pytest.approx([math.exp(at), math.exp(at), math.exp(at) / 2], rel=1e-15)
+
+
+def test_a_derivative_past_170_factorial_is_written_as_null_with_a_warning(cli):
+    run = cli("derivative", "exp(x)", "--order", "200", "--at", "x=0.7", "--json", "--no-check")
+    assert run.code == 0 and run.json()["derivative"] is None
+    assert "derivative (nan) is not finite" in run.stderr
+
+
+def test_a_taylor_check_past_its_budget_says_why_it_was_skipped(cli):
+    doc = cli("taylor", "exp(sin(x))", "--at", "x=0.7", "--order", "40", "--check-timeout", "0.5",
+              "--json").json()
+    assert doc["check"]["agree"] is None
+    assert doc["check"]["skipped"] == ("skipped: timed out (40 exact derivatives take sympy "
+                                       "more than 0.5 s)")
+    assert len(doc["coefficients"]) == 41

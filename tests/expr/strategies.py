@@ -7,7 +7,12 @@ from diffcli.expr.functions import FUNCTIONS, ROWS
 from diffcli.expr.tree import Binary, Call, Node, Num, Unary, Var, postorder, transform
 
 VARIABLES = ("x", "y", "z")
-ALL_FUNCTIONS = tuple(sorted(spec.name for spec in ROWS))
+# Rows that take numbers: the elementwise ones, and (at their fewest arguments) the
+# reductions and the transpose, which give a number back. The matrix functions need arrays.
+ALL_FUNCTIONS = tuple(sorted(spec.name for spec in ROWS if spec.shape in
+                             ("elementwise", "reduce", "norm", "dot", "transpose")))
+EVERY_ROW = tuple(sorted(spec.name for spec in ROWS))
+OPERATORS = ("+", "-", "*", "/", "**")
 # Functions whose derivative sympy and the engine agree on wherever both are finite: the
 # registry's rows without a kink, and those whose kinks (the origin for atan2 and hypot, a
 # zero base for pow) have no sympy derivative to disagree with; not those with an infinite
@@ -15,8 +20,8 @@ ALL_FUNCTIONS = tuple(sorted(spec.name for spec in ROWS))
 # autograd multiplies by an inner derivative of 0 into nan, as torch does. Non-smooth
 # ones are checked separately.
 STEEP = {"sqrt", "cbrt", "asin", "acos", "acosh"}
-SMOOTH = tuple(sorted(({spec.name for spec in ROWS if spec.kink is None} - STEEP)
-                      | {"atan2", "hypot", "pow"}))
+SMOOTH = tuple(sorted((({spec.name for spec in ROWS if spec.kink is None} - STEEP)
+                       | {"atan2", "hypot", "pow"}) & set(ALL_FUNCTIONS)))
 
 numbers = st.one_of(
     st.integers(0, 9).map(float),
@@ -30,15 +35,16 @@ leaves = st.one_of(st.sampled_from(VARIABLES).map(Var),
                    numbers.map(lambda v: v if isinstance(v, Num) else Num(v)))
 
 
-def _extend(children, function_names):
+def _extend(children, function_names, operators, any_arity):
     def call(name):
         spec = FUNCTIONS[name]
-        return st.lists(children, min_size=spec.min_args, max_size=spec.max_args).map(
+        # An axis or an order as a second argument must be a literal: only at any_arity.
+        most = spec.max_args if any_arity or spec.shape == "elementwise" else spec.min_args
+        return st.lists(children, min_size=spec.min_args, max_size=most).map(
             lambda args: Call(name, tuple(args)))
 
     return st.one_of(
-        st.tuples(st.sampled_from(["+", "-", "*", "/", "**"]), children, children).map(
-            lambda t: Binary(*t)),
+        st.tuples(st.sampled_from(operators), children, children).map(lambda t: Binary(*t)),
         children.map(lambda c: Unary("-", c)),
         st.sampled_from(function_names).flatmap(call),
     )
@@ -65,10 +71,13 @@ def _with_variable(tree: Node, name: str) -> Node:
     return transform(tree, rebuild)
 
 
-def trees(function_names=ALL_FUNCTIONS, max_leaves=12, variable=True):
-    """Random trees using the given functions; with `variable`, each has a variable."""
-    drawn = st.recursive(leaves, lambda c: _extend(c, list(function_names)),
-                         max_leaves=max_leaves)
+def trees(function_names=ALL_FUNCTIONS, max_leaves=12, variable=True, syntax_only=False):
+    """Random trees using the given functions; with `variable`, each has a variable. By
+    default they evaluate at numbers; `syntax_only` adds `@` and every row's every arity
+    (trees for the parser, not for the engine)."""
+    operators = (*OPERATORS, "@") if syntax_only else OPERATORS
+    drawn = st.recursive(leaves, lambda c: _extend(c, list(function_names), operators,
+                                                   syntax_only), max_leaves=max_leaves)
     if not variable:
         return drawn
     return st.builds(_with_variable, drawn, st.sampled_from(VARIABLES))

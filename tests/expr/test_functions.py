@@ -4,9 +4,12 @@ For each function (and each of its arities) at points sampled in the row's domai
 engine op resolves and passes gradcheck and gradgradcheck; the sympy counterpart, at 30
 digits, equals the engine's forward and the parser's fold; and the symbolic witness,
 evaluated on vectors as a batch check does (lambdify), gives the function and its partial
-derivatives as the closed forms written by hand below.
+derivatives as the closed forms written by hand below. Rows that are not elementwise take
+the arrays (and literal axes or orders) of ARRAYS; their derivatives by hand are the
+Matrix Cookbook's.
 """
 
+import math
 import re
 import zlib
 from pathlib import Path
@@ -17,10 +20,10 @@ import sympy
 
 from diffcli import autograd
 from diffcli.expr import parse
-from diffcli.expr.functions import FUNCTIONS, ROWS
+from diffcli.expr.functions import FUNCTIONS, ROWS, ArrayValued
 from diffcli.expr.symbolic import symbol, to_sympy
 from diffcli.expr.tape import engine_op
-from diffcli.expr.tree import Binary, Call, Var
+from diffcli.expr.tree import Binary, Call, Num, Var, to_text
 from diffcli.verify import check_gradient
 
 from .strategies import sample
@@ -74,12 +77,61 @@ DERIVATIVES = {
     "ceil": (_zero,),
     "round": (_zero,),
     "pow": (lambda a, b: b * a ** (b - 1), lambda a, b: a**b * np.log(a)),
-    "sum": (np.ones_like,),
-    "mean": (lambda v: np.full_like(v, 1 / v.size),),
-    "prod": (lambda v: np.prod(v) / v,),
-    "norm": (lambda v: v / np.sqrt(np.sum(v**2)),),
+    "sum/1": (np.ones_like,),
+    "mean/1": (lambda v: np.full_like(v, 1 / v.size),),
+    "prod/1": (lambda v: np.prod(v) / v,),
+    "norm/1": (lambda v: v / np.sqrt(np.sum(v**2)),),
+    "norm/2": (lambda v: np.abs(v) ** 2 * np.sign(v) * np.sum(np.abs(v) ** 3) ** (-2 / 3),),
     "dot": (lambda v, w: w, lambda v, w: v),
+    "amax/1": (lambda v: (v == v.max()) * 1.0,),
+    "amin/1": (lambda v: (v == v.min()) * 1.0,),
+    "logsumexp/1": (lambda v: np.exp(v) / np.exp(v).sum(),),
+    "trace": (lambda a: np.eye(*a.shape),),
+    "det": (lambda a: np.linalg.det(a) * np.linalg.inv(a).T,),
+    "logdet": (lambda a: np.linalg.inv(a).T,),
 }
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# Rows whose value is an array: the gradient of sum(w * f(...)) by each argument, for
+# weights w of f's shape (vector-Jacobian products), by hand.
+VJPS = {
+    "sum/2": lambda w, a: (np.broadcast_to(w[None, :], a.shape),),
+    "mean/2": lambda w, a: (np.broadcast_to(w[:, None], a.shape) / a.shape[1],),
+    "prod/2": lambda w, a: (w[None, :] * np.prod(a, axis=0, keepdims=True) / a,),
+    "amax/2": lambda w, a: (w[:, None] * (a == a.max(axis=1, keepdims=True)),),
+    "amin/2": lambda w, a: (w[None, :] * (a == a.min(axis=0, keepdims=True)),),
+    "logsumexp/2": lambda w, a: (w[:, None] * _softmax(a, 1),),
+    "transpose": lambda w, a: (w.T,),
+    "inv": lambda w, a: (-(np.linalg.inv(a).T @ w @ np.linalg.inv(a).T),),
+    "diag": lambda w, v: (np.diagonal(w),),
+    "outer": lambda w, a, b: (w @ b, w.T @ a),
+    "eye": lambda w: (),
+    "softmax/1": lambda w, x: (_softmax(x, -1) * (w - (w * _softmax(x, -1)).sum()),),
+    "softmax/2": lambda w, a: (_softmax(a, 0) * (w - (w * _softmax(a, 0)).sum(0, keepdims=True)),),
+}
+
+# The arguments of the rows that are not elementwise: an array's shape (sampled in the
+# row's domain), or a literal int (an axis, an order, eye's size).
+ARRAYS = {
+    "sum/1": ((6,),), "sum/2": ((2, 3), 0),
+    "mean/1": ((6,),), "mean/2": ((2, 3), 1),
+    "prod/1": ((6,),), "prod/2": ((2, 3), 0),
+    "amax/1": ((2, 3),), "amax/2": ((2, 3), 1),
+    "amin/1": ((2, 3),), "amin/2": ((2, 3), 0),
+    "logsumexp/1": ((2, 3),), "logsumexp/2": ((2, 3), 1),
+    "norm/1": ((2, 3),), "norm/2": ((2, 3), 3),
+    "dot": ((6,), (6,)),
+    "transpose": ((2, 3),), "trace": ((2, 3),), "det": ((3, 3),), "logdet": ((3, 3),),
+    "inv": ((3, 3),), "diag": ((3,),), "outer": ((3,), (2,)), "eye": (3,),
+    "softmax/1": ((4,),), "softmax/2": ((2, 3), 0),
+}
+# Where det, logdet and inv are smooth and well conditioned: A Aᵀ + I is positive definite.
+POSITIVE_DEFINITE = {"det", "logdet", "inv"}
 
 CASES = {
     (spec.name if spec.min_args == spec.max_args else f"{spec.name}/{n}"): (spec, n)
@@ -87,23 +139,45 @@ CASES = {
     for n in range(spec.min_args, spec.max_args + 1)
 }
 IDS = sorted(CASES)
-SIZE = 6  # elements of each argument: a batch of points, or a reduction's vector
+SIZE = 6  # elements of each argument of an elementwise row: a batch of points
+
+
+def _layout(case: str) -> tuple:
+    spec, n = CASES[case]
+    return ARRAYS.get(case, ((SIZE,),) * n)
 
 
 def _arguments(case: str) -> list[np.ndarray]:
-    """Seeded values for each argument, inside the row's domain."""
+    """Seeded values for each variable argument, inside the row's domain."""
     spec, n = CASES[case]
     rng = np.random.default_rng(zlib.crc32(case.encode()))
-    return [sample(domain, rng, SIZE) for domain in spec.domain[:n]]
+    args = [sample(domain, rng, math.prod(shape)).reshape(shape)
+            for domain, shape in zip(spec.domain, _layout(case)) if isinstance(shape, tuple)]
+    if spec.name in POSITIVE_DEFINITE:
+        args = [a @ a.T + np.eye(len(a)) for a in args]
+    return args
 
 
-def _names(n: int) -> list[str]:
-    return [f"x{i}" for i in range(n)]
+def _names(case: str) -> list[str]:
+    return [f"x{i}" for i, shape in enumerate(_layout(case)) if isinstance(shape, tuple)]
 
 
 def _call(case: str) -> Call:
-    spec, n = CASES[case]
-    return Call(spec.name, tuple(Var(name) for name in _names(n)))
+    spec, _ = CASES[case]
+    return Call(spec.name, tuple(Var(f"x{i}") if isinstance(shape, tuple) else Num(shape)
+                                 for i, shape in enumerate(_layout(case))))
+
+
+def _engine(case: str):
+    """The row's engine op as a function of its variable arguments (literals bound)."""
+    spec, _ = CASES[case]
+    layout = _layout(case)
+
+    def op(*tensors):
+        given = iter(tensors)
+        return engine_op(spec.name)(*(next(given) if isinstance(shape, tuple)
+                                      else autograd.tensor(float(shape)) for shape in layout))
+    return op
 
 
 def _exact(expr, values: dict[str, float]) -> float:
@@ -115,7 +189,8 @@ def _exact(expr, values: dict[str, float]) -> float:
 
 
 def test_every_case_has_a_derivative_by_hand_and_no_stale_one():
-    assert sorted(DERIVATIVES) == IDS
+    assert sorted([*DERIVATIVES, *VJPS]) == IDS
+    assert set(ARRAYS) == {case for case in IDS if CASES[case][0].reduces}
 
 
 @pytest.mark.parametrize("name", IDS)
@@ -129,25 +204,32 @@ def test_domain_has_intervals_for_every_argument(name):
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_every_name_parses_to_its_row_and_resolves_an_engine_op(name):
     spec = FUNCTIONS[name]
-    names = _names(spec.min_args)
-    assert parse(f"{name}({', '.join(names)})") == Call(spec.name, tuple(map(Var, names)))
-    args = [autograd.tensor(np.full(3, (lo + hi) / 2)) for (lo, hi), *_ in spec.domain]
-    out = engine_op(name)(*args[: spec.min_args])
+    case = spec.name if spec.min_args == spec.max_args else f"{spec.name}/{spec.min_args}"
+    call = _call(case)
+    text = f"{name}({', '.join(to_text(a) for a in call.args)})"
+    assert parse(text) == call
+    out = _engine(case)(*map(autograd.tensor, _arguments(case)))
     assert isinstance(out, autograd.Tensor) and np.all(np.isfinite(out.data))
 
 
-@pytest.mark.parametrize("case", IDS)
+DIFFERENTIABLE = [case for case in IDS if _names(case)]
+
+
+@pytest.mark.parametrize("case", DIFFERENTIABLE)
 def test_engine_op_passes_gradcheck_in_its_domain(case):
-    spec, _ = CASES[case]
     inputs = tuple(autograd.tensor(a, requires_grad=True) for a in _arguments(case))
-    assert autograd.gradcheck(engine_op(spec.name), inputs)
+    assert autograd.gradcheck(_engine(case), inputs)
 
 
-@pytest.mark.parametrize("case", IDS)
+@pytest.mark.parametrize("case", DIFFERENTIABLE)
 def test_engine_op_passes_gradgradcheck_in_its_domain(case):
-    spec, _ = CASES[case]
     inputs = tuple(autograd.tensor(a, requires_grad=True) for a in _arguments(case))
-    assert autograd.gradgradcheck(engine_op(spec.name), inputs)
+    assert autograd.gradgradcheck(_engine(case), inputs)
+
+
+def test_eye_is_the_identity_of_its_literal_size():
+    np.testing.assert_array_equal(_engine("eye")().data, np.eye(3))
+    assert to_sympy(parse("eye(2)")) == [[1, 0], [0, 1]]
 
 
 @pytest.mark.parametrize("case", [c for c in IDS if CASES[c][0].kink is not None])
@@ -160,18 +242,24 @@ def test_domain_points_are_off_the_kinks(case):
 def test_sympy_counterpart_equals_engine_forward_and_fold_to_30_digits(case):
     spec, n = CASES[case]
     args = _arguments(case)
-    names = _names(n)
-    engine = engine_op(spec.name)(*(autograd.tensor(a) for a in args)).data
+    names = _names(case)
+    engine = _engine(case)(*(autograd.tensor(a) for a in args)).data
     if spec.reduces:
-        expr = to_sympy(_call(case), {name: SIZE for name in names})
-        exact = _exact(expr, {f"{name}[{i}]": a[i] for name, a in zip(names, args)
-                              for i in range(SIZE)})
-        assert engine == pytest.approx(exact, rel=1e-12, abs=1e-14)
-        # The fold reduces a constant, a vector of one element.
-        scalar = [float(a[0]) for a in args]
-        exact = _exact(to_sympy(_call(case), dict.fromkeys(names, 1)),
-                       {f"{name}[0]": v for name, v in zip(names, scalar)})
-        assert spec.fold(*scalar) == pytest.approx(exact, rel=1e-12, abs=1e-14)
+        expr = to_sympy(_call(case), {name: a.shape for name, a in zip(names, args)})
+        point = {f"{name}[{','.join(map(str, i))}]": a[i] for name, a in zip(names, args)
+                 for i in np.ndindex(a.shape)}
+        exact = np.vectorize(lambda e: _exact(e, point), otypes=[float])(
+            np.array(expr, dtype=object))
+        np.testing.assert_allclose(engine, exact, rtol=1e-12, atol=1e-14)
+        scalar = [float(a.flat[0]) for a in args]
+        if spec.shape in ("norm", "dot", "transpose") or (spec.shape, n) == ("reduce", 1):
+            # The fold reduces a constant, an array of one entry.
+            expr = np.array(to_sympy(_call(case), dict.fromkeys(names, 1)), dtype=object)
+            exact = _exact(expr.ravel()[0], {f"{name}[0]": v for name, v in zip(names, scalar)})
+            assert spec.fold(*scalar) == pytest.approx(exact, rel=1e-12, abs=1e-14)
+        else:  # an axis, or a function of matrices: a constant number has no value
+            with pytest.raises(ArrayValued):
+                spec.fold(*scalar, *([1.0] * (n - len(scalar))))
         return
     expr = to_sympy(_call(case))
     for i in range(SIZE):
@@ -184,22 +272,24 @@ def test_sympy_counterpart_equals_engine_forward_and_fold_to_30_digits(case):
 @pytest.mark.parametrize("case", IDS)
 def test_symbolic_witness_on_vectors_gives_the_function_and_its_derivatives_by_hand(case):
     """The checked expression is w * f(x0, ...): d/dw makes the witness evaluate f itself,
-    d/dxi its partial derivatives, on a batch of points (a reduction: one vector)."""
+    d/dxi its partial derivatives, on a batch of points (a reduction: one vector; an
+    array-valued row: w of its shape, and the derivatives are vector-Jacobian products)."""
     spec, n = CASES[case]
     args = _arguments(case)
-    names = _names(n)
+    names = _names(case)
+    value = _engine(case)(*(autograd.tensor(a) for a in args)).data
     rng = np.random.default_rng(zlib.crc32(case.encode()) + 1)
-    w = rng.uniform(0.5, 2.0, None if spec.reduces else SIZE)
+    w = rng.uniform(0.5, 2.0, value.shape if spec.reduces else SIZE)
     point = {"w": w, **dict(zip(names, args))}
     check = check_gradient(Binary("*", Var("w"), _call(case)), point)
     assert check.skipped is None
     symbolic = {c.name: c.symbolic for c in check.components}
-    value = engine_op(spec.name)(*(autograd.tensor(a) for a in args)).data
     np.testing.assert_allclose(symbolic["w"], value, rtol=1e-12, atol=1e-14)
-    for name, partial in zip(names, DERIVATIVES[case], strict=True):
-        np.testing.assert_allclose(symbolic[name], w * partial(*args), rtol=1e-10, atol=1e-12,
-                                   err_msg=name)
-    assert [c.status for c in check.components] == ["match"] * (n + 1), check.to_json()
+    expected = (VJPS[case](w, *args) if case in VJPS
+                else [w * partial(*args) for partial in DERIVATIVES[case]])
+    for name, truth in zip(names, expected, strict=True):
+        np.testing.assert_allclose(symbolic[name], truth, rtol=1e-10, atol=1e-12, err_msg=name)
+    assert [c.status for c in check.components] == ["match"] * (len(names) + 1), check.to_json()
 
 
 def test_clamp_passes_the_gradient_to_a_bound_where_it_binds_as_torch_clamp_does():

@@ -5,11 +5,12 @@ import sys
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from diffcli.expr import ExprError, parse, parse_value, to_text, variables
-from diffcli.expr.tree import Binary, Call, Num, Unary, Var, postorder
+from diffcli.expr.tree import Binary, Call, Num, Unary, Var, equal, postorder, substitute
 
-from .strategies import trees
+from .strategies import EVERY_ROW, trees
 
 
 @pytest.mark.parametrize(
@@ -108,7 +109,7 @@ def test_importing_expr_does_not_import_sympy():
 
 
 @settings(max_examples=3 * settings.default.max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(trees(variable=False))
+@given(trees(EVERY_ROW, variable=False, syntax_only=True))
 def test_text_of_a_random_tree_parses_back_to_the_same_tree(tree):
     text = to_text(tree)
     parsed = parse(text)  # constant subtrees such as 9**9**9 too: their inf is the engine's
@@ -128,3 +129,49 @@ def test_a_stray_ascii_character_gets_no_suggestion_of_itself():
         parse("x\\y")
     assert caught.value.column == 2
     assert "did you mean" not in caught.value.message
+
+
+def test_matmul_binds_like_product_left_to_right_and_looser_than_power():
+    assert parse("a*B@c") == parse("(a*B)@c")
+    assert parse("A@B@C") == parse("(A@B)@C")
+    assert parse("A@B**2") == parse("A@(B**2)")
+    assert parse("A@B + C") == parse("(A@B) + C")
+    assert parse("-A@B") == parse("(-A)@B")
+
+
+def test_dot_T_prime_and_transpose_call_are_one_node_that_binds_tightest():
+    call = Call("transpose", (Var("A"),))
+    assert parse("A.T") == parse("A'") == parse("transpose(A)") == call
+    assert parse("-A.T") == Unary("-", call)
+    assert parse("A.T**2") == Binary("**", call, Num(2))
+    assert parse("2**A'") == Binary("**", Num(2), call)
+    assert parse("(A@B)'") == Call("transpose", (parse("A@B"),))
+    assert parse("A''") == parse("A.T.T") == Call("transpose", (call,))
+    assert parse("sin(x).T") == Call("transpose", (Call("sin", (Var("x"),)),))
+
+
+def test_transpose_spans_cover_the_operand_and_its_postfix():
+    text = "x + A.T @ y"
+    node = parse(text)
+    transposed = node.right.left
+    assert text[slice(*transposed.span)] == "A.T"
+
+
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=4).flatmap(
+    lambda shape: st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=math.prod(shape),
+                           max_size=math.prod(shape)).map(lambda v: np.reshape(v, shape))))
+def test_nested_lists_read_back_as_the_array_of_that_rank(array):
+    value = parse_value(repr(array.tolist()))
+    assert value.shape == array.shape and value.dtype == np.float64
+    np.testing.assert_array_equal(value, array)
+
+
+def test_a_vector_value_stays_one_dimensional_and_entries_may_be_expressions():
+    assert parse_value("[1, 2, 3]").shape == (3,)
+    np.testing.assert_array_equal(parse_value("[[1, 2/4], [max(1, 3), -(1)]]"),
+                                  [[1.0, 0.5], [3.0, -1.0]])
+
+
+def test_substitute_replaces_every_use_of_a_variable_and_nothing_else():
+    got = substitute(parse("-x*sin(y) + x**2"), {"x": parse("a + 1")})
+    assert equal(got, parse("-(a + 1)*sin(y) + (a + 1)**2"))

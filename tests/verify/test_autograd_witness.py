@@ -1,9 +1,14 @@
-"""The autograd witness: nested derivatives within budget, where a gradient turns non-finite."""
+"""The autograd witness: nested derivatives within budget, Hessians and Jacobians in one
+forward-mode pass, where a gradient turns non-finite."""
 
+import math
+
+import numpy as np
 import pytest
 
+from diffcli.autograd import forward
 from diffcli.expr import parse
-from diffcli.verify import TooCostly, nested_derivative, nonfinite_origin
+from diffcli.verify import TooCostly, jacobians, nested_derivative, nonfinite_origin
 
 
 def test_a_nested_derivative_that_would_outrun_its_budget_stops_with_a_reason():
@@ -32,3 +37,34 @@ def test_nonfinite_origin_names_the_operation_whose_backward_made_it(text, point
 
 def test_nonfinite_origin_is_none_for_finite_gradients():
     assert nonfinite_origin(parse("x**2 + y"), {"x": 1.0, "y": 1.0}, ["x", "y"], "x**2 + y") is None
+
+
+HESSIAN_TEXT = "x**2*y + sum(v**3)*y + sin(x*y)"
+
+
+def hessian_by_hand(x, y, v):
+    """d2/d(x, y, v) of x^2 y + y sum(v^3) + sin(xy), worked by hand."""
+    s, c = math.sin(x * y), math.cos(x * y)
+    return [[2 * y - y * y * s, 2 * x + c - x * y * s, np.zeros(2)],
+            [2 * x + c - x * y * s, -x * x * s, 3 * v ** 2],
+            [np.zeros(2), 3 * v ** 2, np.diag(6 * v * y)]]
+
+
+@pytest.mark.parametrize("without_rules", [False, True])
+def test_hessian_blocks_match_the_hand_values_by_forward_mode_or_nested_grad(
+        without_rules, monkeypatch):
+    if without_rules:  # a Function with no tangent rule sends the witness to nested grad
+        monkeypatch.setattr(forward, "_ELEMENTWISE", set())
+    point = {"x": 0.3, "y": -1.2, "v": np.array([0.5, 2.0])}
+    got = jacobians([parse(HESSIAN_TEXT)], point, ["x", "y", "v"], second=True)
+    for got_row, want_row in zip(got, hessian_by_hand(0.3, -1.2, point["v"]), strict=True):
+        for g, w in zip(got_row, want_row, strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-13)
+
+
+def test_jacobian_rows_are_each_expression_by_each_variable():
+    # d(x*y, x + sin(y), 3)/d(x, y) = [[y, x], [1, cos y], [0, 0]]
+    got = jacobians([parse("x*y"), parse("x + sin(y)"), parse("3")], {"x": 1.0, "y": 2.0},
+                    ["x", "y"])
+    np.testing.assert_allclose(np.array(got, dtype=float),
+                               [[2.0, 1.0], [1.0, math.cos(2.0)], [0.0, 0.0]], rtol=1e-15)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
 from diffcli import Tensor, ones_like, render, tensor, verify
+from diffcli.autograd.engine import REFERENCE_CYCLE
 
 from ..app import command
 from ..errors import BadInput, explain
-from ..options import At, Expr, Output
+from ..options import NO_VALUES, Expr, Output, Values
 from ..output import emit, grad_fn_name, title
-from ..values import bind, build, parse, parse_values, variables
+from ..values import bind, build, check_shapes, parse, parse_values, variables
 
 
 @command('diffcli backward "x**3 + y**2" --at x=2 --at y=3 --repeat 2 --retain-graph')
 def backward(
     expression: Expr,
-    at: At = None,
+    at: Values = NO_VALUES,
     grad_output: Annotated[
         str | None,
         typer.Option("--grad-output", help="The gradient seeded at the output, as in backward(g).",
@@ -43,13 +46,18 @@ def backward(
     node = parse(expression)
     values = parse_values(at)
     targets = bind(variables(node), values, None)
+    check_shapes(node, values, expression)
     tape = build(node, values, expression)
     output = tape.output
     seed = None if grad_output is None else tensor(parse_value(grad_output))
     for done in range(repeat):
         try:
-            output.backward(seed, retain_graph=True if retain_graph else None,
-                            create_graph=create_graph)
+            with warnings.catch_warnings():
+                # The engine warns, as PyTorch does, that .grad now holds a reference cycle;
+                # the user asked for --create-graph, and the process ends right after.
+                warnings.filterwarnings("ignore", re.escape(REFERENCE_CYCLE), UserWarning)
+                output.backward(seed, retain_graph=True if retain_graph else None,
+                                create_graph=create_graph)
         except RuntimeError as err:
             raise BadInput(f"backward pass {done + 1} of {repeat}: {explain(err)}") from None
     grads = {name: _leaf_grad(tape, values, name) for name in targets}

@@ -10,9 +10,9 @@ from diffcli import render, verify
 
 from ..app import command
 from ..errors import BadInput, ExitStatus, names_text
-from ..options import At, Expr, Output, ProofTimeout, Tolerance
+from ..options import NO_VALUES, Expr, Output, ProofTimeout, Tolerance, Values
 from ..output import emit, shown, title
-from ..values import bind, parse, parse_values, split_assignments, variables
+from ..values import bind, check_shapes, parse, parse_values, split_assignments, variables
 
 
 @command('diffcli check "x**3 + y**2" --grad x=3*x**2 --grad y=2*y --at x=2 --at y=3')
@@ -23,7 +23,7 @@ def check(
         typer.Option("--grad", help="A hand-derived partial: --grad x=FORMULA (repeatable).",
                      show_default=False),
     ],
-    at: At = None,
+    at: Values = NO_VALUES,
     proof_timeout: ProofTimeout = verify.PROOF_TIMEOUT,
     *,
     tolerance: Tolerance,
@@ -37,6 +37,7 @@ def check(
     node = parse(expression)
     values = parse_values(at)
     names = bind(variables(node), values, None)
+    check_shapes(node, values, expression)
     claims = {}
     for name, text in split_assignments(grad, "--grad"):
         if name in claims:

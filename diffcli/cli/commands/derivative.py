@@ -15,9 +15,9 @@ from diffcli.expr import taylor
 from ..app import command
 from ..batch import BatchJob, PointResult, batch_only, run_batch
 from ..errors import BadInput
-from ..options import At, Check, Expr, Output, PointsFile, ResultsFile, Tolerance
+from ..options import NO_VALUES, Check, Expr, Output, PointsFile, ResultsFile, Tolerance, Values
 from ..output import check_notes, checked, emit, title
-from ..values import bind, build, only_variable, parse, parse_values, variables
+from ..values import bind, build, check_shapes, only_variable, parse, parse_values, variables
 
 
 class Method(str, Enum):
@@ -29,7 +29,7 @@ class Method(str, Enum):
 @command('diffcli derivative "sin(x)*y**2" --wrt x --wrt y --at x=1 --at y=2')
 def derivative(
     expression: Expr,
-    at: At = None,
+    at: Values = NO_VALUES,
     wrt: Annotated[
         list[str] | None,
         typer.Option("--wrt", help="Differentiate by NAME; repeat for a mixed partial (in order). "
@@ -101,6 +101,7 @@ def derivative(
         return run_batch(job, points, out.json, out.strict, output)
     batch_only(output)
     bind(variables(node), values, sequence)
+    check_shapes(node, values, expression)
     doc, status = one(values, sequence)
     return max(status, emit(doc, out.json, out.strict, _draw))
 

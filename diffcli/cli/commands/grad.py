@@ -10,13 +10,23 @@ from diffcli import render, verify
 
 from ..app import command
 from ..batch import BatchJob, PointResult, batch_only, run_batch
-from ..options import At, Check, Expr, Output, PointsFile, ResultsFile, Tolerance, Wrt
+from ..options import (
+    NO_VALUES,
+    Check,
+    Expr,
+    Output,
+    PointsFile,
+    ResultsFile,
+    Tolerance,
+    Values,
+    Wrt,
+)
 from ..output import check_notes, checked, emit, title
-from ..values import bind, parse, parse_values, variables
+from ..values import bind, check_shapes, parse, parse_values, variables
 
 
 @command('diffcli grad "x**3 + y**2" --at x=2 --at y=3')
-def grad(expression: Expr, at: At = None, wrt: Wrt = None, points: PointsFile = None,
+def grad(expression: Expr, at: Values = NO_VALUES, wrt: Wrt = None, points: PointsFile = None,
          output: ResultsFile = None, check: Check = None, *, tolerance: Tolerance,
          out: Output) -> int:
     """Gradient of a scalar expression by reverse mode."""
@@ -49,6 +59,7 @@ def grad(expression: Expr, at: At = None, wrt: Wrt = None, points: PointsFile = 
         return run_batch(job, points, out.json, out.strict, output)
     batch_only(output)
     targets = bind(variables(node), values, wrt)
+    check_shapes(node, values, expression)
     if not targets:  # a constant: nothing to check
         check = False
     doc, status = one(values, targets, explain=True)

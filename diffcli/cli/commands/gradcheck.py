@@ -11,7 +11,7 @@ from diffcli import render, verify
 
 from ..app import command
 from ..errors import BadInput, ExitStatus, names_text
-from ..options import At, Output, Timeout
+from ..options import NO_VALUES, Output, Timeout, Values
 from ..output import emit, title
 from ..values import parse, parse_values, variables
 
@@ -29,7 +29,7 @@ def gradcheck(
             show_default=False,
         ),
     ],
-    at: At = None,
+    at: Values = NO_VALUES,
     expr: Annotated[
         str | None,
         typer.Option("--expr", help="The formula the forward computes, for sympy's witness.",

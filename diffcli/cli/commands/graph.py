@@ -10,15 +10,15 @@ from diffcli import render
 
 from ..app import command
 from ..errors import BadInput, ExitStatus
-from ..options import At, Expr, Output
+from ..options import NO_VALUES, Expr, Output, Values
 from ..output import emit, grad_fn_name, title
-from ..values import bind, build, parse, parse_values, variables
+from ..values import bind, build, check_shapes, parse, parse_values, variables
 
 
 @command('diffcli graph "sin(x)*y + x" --at x=1 --at y=2 --format tree')
 def graph(
     expression: Expr,
-    at: At = None,
+    at: Values = NO_VALUES,
     format: Annotated[
         str,
         typer.Option("--format", help="tree (for people), dot (Graphviz) or json."),
@@ -34,9 +34,10 @@ def graph(
     if format not in ("tree", "dot", "json"):
         raise BadInput(f"--format must be tree, dot or json, not {format!r}")
     node = parse(expression)
-    values = parse_values(at) if at else None
+    values = parse_values(at) if at.at or at.random else None
     if values is not None:
         bind(variables(node), values, None)
+        check_shapes(node, values, expression)
     nodes, edges = _graph(expression, node, values)
     doc = {"expression": expression, "at": values, "nodes": nodes, "edges": edges}
     if format == "dot" and not out.json:
@@ -51,9 +52,11 @@ def _graph(text: str, root: Any, values: dict[str, Any] | None) -> tuple[list[di
     A variable used twice is one node, as it is one leaf of the tape: its gradient is
     the sum over the paths that reach it.
     """
+    from diffcli.expr.shapes import infer, shapes_of
     from diffcli.expr.tree import Var, postorder
 
     tensors: dict[int, Any] = {}
+    shapes = {} if values is None else infer(root, shapes_of(values), text)
     if values is not None:
         tape = build(root, values, text)
         tensors = {id(tree_node): t for tree_node, t in tape.tensors}
@@ -69,13 +72,14 @@ def _graph(text: str, root: Any, values: dict[str, Any] | None) -> tuple[list[di
         key = ("var", tree_node.name) if isinstance(tree_node, Var) else id(tree_node)
         if key not in ids:
             ids[key] = len(nodes)
-            nodes.append(_node(len(nodes), text, tree_node, tensors.get(id(tree_node))))
+            nodes.append(_node(len(nodes), text, tree_node, tensors.get(id(tree_node)),
+                               shapes.get(id(tree_node))))
         ids[id(tree_node)] = ids[key]
         edges += [{"from": ids[id(child)], "to": ids[key]} for child in tree_node.children]
     return nodes, edges
 
 
-def _node(number: int, text: str, tree_node: Any, t: Any) -> dict:
+def _node(number: int, text: str, tree_node: Any, t: Any, shape: tuple | None) -> dict:
     from diffcli.expr.tree import Binary, Call, Num, Unary, Var
 
     if isinstance(tree_node, Num):
@@ -92,6 +96,7 @@ def _node(number: int, text: str, tree_node: Any, t: Any) -> dict:
         "id": number,
         "op": op,
         "text": text[start:end],
+        "shape": None if shape is None else list(shape),
         "grad_fn": None if t is None else grad_fn_name(t),
         "value": None if t is None else t.data,
         "grad": None if t is None or t.grad is None else t.grad.data,

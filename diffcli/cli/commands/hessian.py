@@ -5,23 +5,24 @@ from __future__ import annotations
 from diffcli import render, verify
 
 from ..app import command
-from ..options import At, Check, Expr, Output, Tolerance
+from ..options import NO_VALUES, Check, Expr, Output, Tolerance, Values
 from ..output import check_notes, checked, emit, title
-from ..values import bind, parse, parse_values, variables
+from ..values import bind, check_shapes, parse, parse_values, variables
 
 
 @command('diffcli hessian "x**2*y + y**3" --at x=1 --at y=2')
-def hessian(expression: Expr, at: At = None, check: Check = None, *, tolerance: Tolerance,
+def hessian(expression: Expr, at: Values = NO_VALUES, check: Check = None, *, tolerance: Tolerance,
             out: Output) -> int:
-    """Hessian of a scalar expression: nested grad(create_graph=True) for each pair.
+    """Hessian of a scalar expression: every entry in one forward-over-reverse pass.
 
     The cell of vectors x and y is the block of shape x + y.
     """
     node = parse(expression)
     values = parse_values(at)
     names = bind(variables(node), values, None)
+    check_shapes(node, values, expression)
     value, gradient = verify.gradient(node, values, names)
-    matrix = [[verify.nested_derivative(node, values, (a, b)) for b in names] for a in names]
+    matrix = verify.jacobians([node], values, names, second=True)
     doc = {"expression": expression, "at": values, "value": value, "variables": names,
            "gradient": gradient, "hessian": matrix, "check": None}
     status = checked(doc, check, lambda: verify.check_hessian(

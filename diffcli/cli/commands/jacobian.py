@@ -9,9 +9,9 @@ import typer
 from diffcli import render, verify
 
 from ..app import command
-from ..options import At, Check, Output, Tolerance
+from ..options import NO_VALUES, Check, Output, Tolerance, Values
 from ..output import at_text, check_notes, checked, emit
-from ..values import bind, build, parse, parse_values, variables
+from ..values import bind, build, check_shapes, parse, parse_values, variables
 
 
 @command('diffcli jacobian "x*y" "x + sin(y)" --at x=1 --at y=2')
@@ -19,7 +19,7 @@ def jacobian(
     expressions: Annotated[
         list[str], typer.Argument(help="One or more expressions (the rows).", show_default=False)
     ],
-    at: At = None,
+    at: Values = NO_VALUES,
     check: Check = None,
     *,
     tolerance: Tolerance,
@@ -33,8 +33,9 @@ def jacobian(
     values = parse_values(at)
     used = list(dict.fromkeys(name for node in nodes for name in variables(node)))
     names = bind(used, values, None)
-    matrix = [[verify.nested_derivative(node, values, (name,)) for name in names]
-              for node in nodes]
+    for node, text in zip(nodes, expressions):
+        check_shapes(node, values, text)
+    matrix = verify.jacobians(nodes, values, names)
     value = [build(node, values, text, requires_grad=False).output.data
              for node, text in zip(nodes, expressions)]
     doc = {"expression": expressions, "at": values, "value": value, "variables": names,

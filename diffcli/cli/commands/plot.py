@@ -19,7 +19,7 @@ from diffcli import render
 from ..app import command
 from ..errors import BadInput, ExitStatus, names_text
 from ..files import need, suffix, written
-from ..options import At, Expr, Tolerance
+from ..options import NO_VALUES, Expr, Tolerance, Values
 from ..output import at_text
 from ..values import bind, parse, parse_values, variables
 
@@ -39,7 +39,7 @@ def plot(
     ] = None,
     order: Annotated[int, typer.Option("--order", min=0, max=8,
                                        help="Draw the derivatives of orders 1..N too.")] = 1,
-    at: At = None,
+    at: Values = NO_VALUES,
     samples: Annotated[int, typer.Option("--samples", min=2, max=1_000_000,
                                          help="Points on the grid.")] = 400,
     output: Annotated[

@@ -12,7 +12,7 @@ from ..app import command
 from ..errors import BadInput, names_text
 from ..options import Expr, Output, Timeout, Wrt
 from ..output import emit
-from ..values import parse, variables
+from ..values import check_shapes, parse, variables
 
 
 @command('diffcli symbolic "sin(x)*exp(-y**2)" --wrt x --latex')
@@ -30,6 +30,9 @@ def symbolic(
     unknown = [name for name in wrt or [] if name not in names]
     if unknown:
         raise BadInput(f"--wrt {names_text(unknown)}: not a variable of the expression")
+    # Without values every variable is a number, so @ and the matrix functions do not apply.
+    check_shapes(node, dict.fromkeys(names, 0.0), expression,
+                 "symbolic takes every variable as a number: ")
     formulas = verify.symbolic_derivatives(node, wrt or names, latex=latex, timeout=check_timeout)
     if formulas.skipped:
         render.warn(f"sympy {formulas.skipped} (allow more with --check-timeout)")
