@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,32 @@ def test_readme_shows_commands():
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
 def test_readme_command_prints_what_the_readme_shows(command: str, expected: str):
     assert run(command) == expected.rstrip("\n")
+
+
+def shown(values) -> str:
+    """A nested list as the README's check lines write it: [[9, -9, 18], [20, -20, 40]]."""
+    if np.ndim(values) == 0:
+        return f"{float(values):g}"
+    return "[" + ", ".join(shown(v) for v in values) + "]"
+
+
+def test_readme_matrix_claims_show_the_gradients_worked_by_hand():
+    text = README.read_text(encoding="utf-8")
+    W, x, y = np.array([[1, 2, 3], [4, 5, 6]]), np.array([1, -1, 2]), np.array([0.5, 1])
+    least_squares = 2 * np.outer(W @ x - y, x)
+    A = np.array([[1, 2, 0], [0, 1, 3]])
+    B = np.array([[1, 0], [0, 1], [1, 1], [2, 0]])
+    X, t, w = np.array([[1, 2], [3, 4], [5, 6]]), np.array([1, 0, 1]), np.array([0.5, -0.5])
+    shapes_wrong = 2 * (X @ w - t)
+    by_w = 2 * X.T @ (X @ w - t)
+    pairs = [  # (the claim's value, the gradient by hand)
+        (least_squares / 2, least_squares),
+        (B @ A, A.T @ B.T),
+        (shapes_wrong, by_w),
+        (by_w, by_w + 2 * 0.1 * w),
+    ]
+    for claim, gradient in pairs:
+        assert f"gives {shown(claim)} but the derivative is {shown(gradient)}" in text
 
 
 def update() -> None:

@@ -175,10 +175,11 @@ def _run(
     root_nodes = [node for node, _, _ in roots]
     deps = _count_dependencies(root_nodes)
     runs: set[Node] | None = None
+    target_nodes = None
     if targets is not None:
-        wanted = {node for node, _ in targets}
-        if not _every_path_ends_at(deps, wanted):
-            deps, runs = _prune(deps, wanted)
+        target_nodes = {node for node, _ in targets}
+        if not _every_path_ends_at(deps, target_nodes):
+            deps, runs = _prune(deps, target_nodes)
     buffers: dict[Node, list] = {}
     for node, nr, grad in roots:
         if node in deps:
@@ -202,7 +203,7 @@ def _run(
             if grads is not None:
                 if node._tensor_hooks is not None or node._retained is not None:
                     grads = node._prepare_grads(grads)
-                if targets is not None:
+                if target_nodes is not None and node in target_nodes:
                     for nr, g in enumerate(grads):
                         if g is not None and (node, nr) in targets:
                             captured[(node, nr)] = g
@@ -230,10 +231,12 @@ def _run(
                     _check_nan(node, results)
                 if not retain_graph:
                     node._release()
-            for index, child in enumerate(edges[::2]):
+            index = -1
+            pairs = iter(edges)
+            for child, nr in zip(pairs, pairs):
+                index += 1
                 if child is None:
                     continue
-                nr = edges[2 * index + 1]
                 remaining = deps.get(child)
                 if remaining is None:
                     continue

@@ -715,7 +715,7 @@ def _matmul(node: Any, ins: list, batch: int) -> list:
 _LINEAR_RULES: dict[type, Callable[[Any, list, int], list]] = {
     ops.Sum: lambda node, ins, batch: [_reduced(node, ins[0])],
     ops.Prod: lambda node, ins, batch: [_reduced(node, ins[0], ops._product_of_others(
-        node.saved_tensors[0].data, node.axes))],
+        node.saved_tensors[0], node.axes))],
     ops.Amax: lambda node, ins, batch: [_reduced(node, ins[0], node.saved_tensors[0])],
     ops.MaxDim: lambda node, ins, batch: [_reduced(node, ins[0], node.saved_tensors[0]), None],
     ops.Norm: _norm,

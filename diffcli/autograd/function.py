@@ -156,10 +156,15 @@ _UNCOUNTED = (0,)
 
 
 def _versions_of(values: tuple) -> tuple[int, ...]:
-    versions = tuple(
-        [(v._version_counter or _UNCOUNTED)[0] if type(v) is Tensor else 0 for v in values]
-    )
-    return _ZERO_VERSIONS.get(len(versions), versions) if not any(versions) else versions
+    for v in values:
+        if type(v) is Tensor and v._version_counter is not None and v._version_counter[0]:
+            break
+    else:  # the common case: nothing saved was ever changed in place
+        zeros = _ZERO_VERSIONS.get(len(values))
+        if zeros is not None:
+            return zeros
+    return tuple([(v._version_counter or _UNCOUNTED)[0] if type(v) is Tensor else 0
+                  for v in values])
 
 
 class BackwardNode(Node):
@@ -209,15 +214,18 @@ class BackwardNode(Node):
         saved = self._saved
         if saved is None:
             return ()
-        unpacked = []
+        outputs = False
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
                 if (t._version_counter or _UNCOUNTED)[0] != version:
                     self._raise_modified(t, version)
             elif type(t) is _SavedOutput:
-                t = self._unpack_output(t)
-            unpacked.append(t)
-        return tuple(unpacked)
+                outputs = True
+                if t.counter[0] != t.version:
+                    self._unpack_output(t)  # raises, naming the output
+        if not outputs:  # inputs and constants are handed back as they were kept
+            return saved
+        return tuple([self._unpack_output(t) if type(t) is _SavedOutput else t for t in saved])
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
         self._non_differentiable = tensors
@@ -275,6 +283,11 @@ class Function:
 
     _node_class: type[BackwardNode]
     _unrecorded_class: type[BackwardNode]
+    # Optional: a staticmethod ``compute(*args)`` giving forward's result without a ctx, in
+    # numpy only. When an application records nothing (no input needs a gradient, or grad
+    # mode is off, as in every backward without create_graph), apply calls it instead of
+    # forward and builds no context; a Function that defines it has forward call it too.
+    compute: Callable[..., Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -295,18 +308,23 @@ class Function:
         # The inner loop of every user: forward always runs with recording off, and the
         # switch is written out here rather than called.
         if state.grad_enabled:
-            needs = tuple([type(a) is Tensor and a._requires_grad for a in args])
-            if True in needs:
-                return _apply_recorded(cls, args, needs)
-            ctx = cls._unrecorded_class()
-            ctx._inputs = args
-            state.grad_enabled = False
-            try:
-                raw = cls.forward(ctx, *args)
-            finally:
-                state.grad_enabled = True
+            for a in args:
+                if type(a) is Tensor and a._requires_grad:
+                    return _apply_recorded(cls, args)
+            if cls.compute is not None:
+                raw = cls.compute(*args)
+            else:
+                ctx = _new(cls._unrecorded_class)
+                ctx._inputs = args
+                state.grad_enabled = False
+                try:
+                    raw = cls.forward(ctx, *args)
+                finally:
+                    state.grad_enabled = True
+        elif cls.compute is not None:
+            raw = cls.compute(*args)
         else:
-            ctx = cls._unrecorded_class()
+            ctx = _new(cls._unrecorded_class)
             ctx._inputs = args
             raw = cls.forward(ctx, *args)
         if type(raw) is np.ndarray or type(raw) is np.float64:
@@ -316,36 +334,55 @@ class Function:
         return _as_output(raw, args)
 
 
+_new = object.__new__
 # Interned, so that a million nodes share a handful of these small tuples.
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
+_NO_EDGE = (None, 0)
 
 
-def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -> Any:
+def _apply_recorded(cls: type[Function], args: tuple) -> Any:
     """Run forward with recording off and make its outputs the children of a new node."""
     ctx = cls._node_class()
-    ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
+    edges: list = []
+    needs = []
+    for a in args:
+        if type(a) is Tensor and a._requires_grad:
+            needs.append(True)
+            node = a.grad_fn
+            if node is None:
+                edges += (accumulator_of(a), 0)
+            else:
+                edges += (node, a._output_nr)
+        else:
+            needs.append(False)
+            edges += _NO_EDGE
+    key = tuple(needs)
+    ctx.needs_input_grad = _NEEDS.get(key) or _NEEDS.setdefault(key, key)
     ctx._saved = None
+    ctx._edges = tuple(edges)
     if state.anomaly_enabled:
         ctx.metadata["traceback_"] = _forward_traceback()
-    state.grad_enabled = False
-    try:
+    if cls.compute is not None:
+        # A Function with compute works in numpy only: nothing in its forward records.
         raw = cls.forward(ctx, *args)
-    finally:
-        state.grad_enabled = True
-    edges = []
-    for a, need in zip(args, needs):
-        if not need:
-            edges += (None, 0)
-        elif a.grad_fn is not None:
-            edges += (a.grad_fn, a._output_nr)
-        else:
-            edges += (accumulator_of(a), 0)
-    ctx._edges = tuple(edges)
+    else:
+        state.grad_enabled = False
+        try:
+            raw = cls.forward(ctx, *args)
+        finally:
+            state.grad_enabled = True
     if type(raw) is not tuple:
-        out = _as_output(raw, args)
-        if type(out) is not Tensor:
-            return out
+        if type(raw) is np.ndarray or type(raw) is np.float64:
+            out = _new(Tensor)  # _make, written out for the inner loop
+            out.data = raw
+            out._output_nr = 0
+            out._version_counter = out._grad = out._hooks = out._accumulator = out.grad_fn = None
+            out._requires_grad = out._retains_grad = False
+        else:
+            out = _as_output(raw, args)
+            if type(out) is not Tensor:
+                return out
         shape = out.data.shape
         shapes = _SINGLE_SHAPES.get(shape)
         if shapes is None:
@@ -354,9 +391,10 @@ def _apply_recorded(cls: type[Function], args: tuple, needs: tuple[bool, ...]) -
         if not ctx._non_differentiable:
             out._requires_grad = True
             out.grad_fn = ctx
-        if ctx._saved is not None:
-            for saved in ctx._saved:
-                if saved is out:
+        saved = ctx._saved
+        if saved is not None:
+            for value in saved:
+                if value is out:
                     ctx._store_saved_outputs((out,))
                     break
         return out

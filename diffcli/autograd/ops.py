@@ -102,12 +102,15 @@ UNARY_RULES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str, Callable]]
 
 
 def _unary_function(name: str, forward_fn: Callable, saves: str, rule: Callable) -> type[Function]:
+    def compute(x: Tensor) -> Any:
+        return forward_fn(x.data)
+
     def forward(ctx: Ctx, x: Tensor) -> Tensor:
         out = _make(forward_fn(x.data))
         if saves is INPUT:
-            ctx.save_for_backward(x)
+            ctx._save_values(x)
         elif saves is OUTPUT:
-            ctx.save_for_backward(out)
+            ctx._save_values(out)
         return out
 
     def backward(ctx: Ctx, g: Tensor) -> Tensor:
@@ -118,7 +121,8 @@ def _unary_function(name: str, forward_fn: Callable, saves: str, rule: Callable)
     return type(
         class_name,
         (Function,),
-        {"forward": staticmethod(forward), "backward": staticmethod(backward)},
+        {"compute": staticmethod(compute), "forward": staticmethod(forward),
+         "backward": staticmethod(backward)},
     )
 
 
@@ -175,11 +179,15 @@ def _broadcast_error(*operands: Operand) -> RuntimeError:
 
 class Add(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) + _data(b)
+            return (a.data if type(a) is Tensor else a) + (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        return Add.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -188,11 +196,15 @@ class Add(Function):
 
 class Sub(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) - _data(b)
+            return (a.data if type(a) is Tensor else a) - (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        return Sub.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -201,12 +213,16 @@ class Sub(Function):
 
 class Mul(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_operands(a, b, False)
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) * _data(b)
+            return (a.data if type(a) is Tensor else a) * (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        ctx._save_operands(a, b, False)
+        return Mul.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -217,12 +233,16 @@ class Mul(Function):
 
 class Div(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
-        ctx._save_operands(a, b, True)
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            return _data(a) / _data(b)
+            return (a.data if type(a) is Tensor else a) / (b.data if type(b) is Tensor else b)
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        ctx._save_operands(a, b, True)
+        return Div.compute(a, b)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -237,16 +257,37 @@ def _operands(ctx: Ctx) -> tuple:
     return saved[0], saved[1]
 
 
+def _ndim(x: Any) -> int:
+    """``np.ndim(x)``, without its dispatch for the types an op meets every time."""
+    kind = type(x)
+    if kind is float or kind is int or kind is bool:
+        return 0
+    if kind is np.ndarray or kind is np.float64 or kind is np.bool_:
+        return x.ndim
+    return np.ndim(x)
+
+
+def _any(mask: Any) -> bool:
+    return bool(mask) if _ndim(mask) == 0 else bool(mask.any())
+
+
+def _all(mask: Any) -> bool:
+    return bool(mask) if _ndim(mask) == 0 else bool(mask.all())
+
+
 def _power(base: Any, exponent: Any) -> Any:
     """``base ** exponent``, with the same values as np.power.
 
     For a single whole-number exponent, the power of |base| with the sign put back:
-    glibc's pow takes a path about 30 times slower for negative bases. A square (the
-    commonest power) and the power 1 in its gradient take one pass without pow.
+    glibc's pow takes a path about 30 times slower for negative bases. A square is one
+    multiplication, as numpy's own ``**`` does it, and a first power a copy (the square's
+    gradient takes one).
     """
-    if np.ndim(exponent) == 0 and np.ndim(base) and float(exponent).is_integer():
-        if exponent == 1 or exponent == 2:
-            return np.positive(base) if exponent == 1 else np.square(base)
+    if _ndim(exponent) == 0 and _ndim(base) and float(exponent).is_integer():
+        if exponent == 2:
+            return np.square(base)
+        if exponent == 1:
+            return np.positive(base)
         magnitude = np.power(np.abs(base), exponent)
         return np.copysign(magnitude, base) if int(exponent) % 2 else magnitude
     return np.power(base, exponent)
@@ -254,32 +295,35 @@ def _power(base: Any, exponent: Any) -> Any:
 
 class Pow(Function):
     @staticmethod
-    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+    def compute(a: Operand, b: Operand) -> Any:
         try:
-            out = _make(_power(_data(a), _data(b)))
+            return _power(_data(a), _data(b))
         except ValueError:
             raise _broadcast_error(a, b) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
+        out = _make(Pow.compute(a, b))
         ctx._save_values(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        a, b = _operands(ctx)
-        out = ctx.saved_tensors[2]
+        a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
             exponent = _data(b)
-            if np.all(exponent == 0):
+            if _all(exponent == 0):
                 grad_a = g * 0.0
             else:
                 grad_a = g * b * a ** (b - 1.0)
-                if np.any(exponent == 0):
+                if _any(exponent == 0):
                     grad_a = where(exponent == 0, 0.0, grad_a)
         if need_b:
             base = _data(a)
             grad_b = g * out * log(a)
-            if np.any(base == 0):
+            if _any(base == 0):
                 grad_b = where((base == 0) & (_data(b) >= 0), 0.0, grad_b)
         return grad_a, grad_b
 
@@ -299,7 +343,7 @@ class Atan2(Function):
         radius_squared = x * x + y * y
         scale = g / radius_squared
         origin = _data(radius_squared) == 0
-        if np.any(origin):
+        if _any(origin):
             scale = where(origin, 0.0, scale)  # PyTorch's choice at the origin
         need_y, need_x = ctx.needs_input_grad
         return (scale * x if need_y else None), (-scale * y if need_x else None)
@@ -495,9 +539,13 @@ def _spread(g: Tensor, ctx: Ctx) -> Tensor:
 
 class Sum(Function):
     @staticmethod
+    def compute(x: Tensor, dim: Any, keepdim: bool) -> Any:
+        return np.sum(x.data, axis=_axes(dim, x.data.ndim), keepdims=keepdim)
+
+    @staticmethod
     def forward(ctx: Ctx, x: Tensor, dim: Any, keepdim: bool) -> Any:
         ctx.shape, ctx.axes = x.data.shape, _axes(dim, x.data.ndim)
-        return np.sum(x.data, axis=ctx.axes, keepdims=keepdim)
+        return Sum.compute(x, dim, keepdim)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -534,8 +582,11 @@ def _product_of_others(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     flat = moved.reshape(math.prod(moved.shape[: len(axes)]), -1)  # (group size, groups)
     if state.grad_enabled:
         zero = flat.data == 0
-        safe = where(zero, 1.0, flat)
-        others = prod(safe, 0, keepdim=True) / safe * _product_of_zeros(flat, zero)
+        if zero.any():
+            safe = where(zero, 1.0, flat)
+            others = prod(safe, 0, keepdim=True) / safe * _product_of_zeros(flat, zero)
+        else:  # forward mode asks at any point, not only at zeros
+            others = prod(flat, 0, keepdim=True) / flat
     else:  # only the values matter: exclusive products from both ends, O(n)
         data = flat.data
         ones = np.ones_like(data[:1])
@@ -623,7 +674,7 @@ class Norm(Function):
         spread_out = _spread(out, ctx)
         grad = _spread(g, ctx) * x / spread_out
         zero = spread_out.data == 0
-        if np.any(zero):
+        if _any(zero):
             grad = where(zero, 0.0, grad)
         return grad, None, None
 
@@ -699,8 +750,12 @@ def _view(x: Tensor, array: Any) -> Tensor:
 
 class Clone(Function):
     @staticmethod
-    def forward(ctx: Ctx, x: Tensor) -> Any:
+    def compute(x: Tensor) -> Any:
         return np.copy(x.data)
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor) -> Any:
+        return Clone.compute(x)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> Tensor:
@@ -716,6 +771,10 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
+        return Reshape.compute(x, shape)
+
+    @staticmethod
+    def compute(x: Tensor, shape: tuple[int, ...]) -> Any:
         try:
             return _view(x, x.data.reshape(shape))
         except ValueError:
@@ -743,9 +802,13 @@ class Permute(Function):
 
 class Expand(Function):
     @staticmethod
+    def compute(x: Tensor, shape: tuple[int, ...]) -> Any:
+        return _view(x, np.broadcast_to(x.data, shape))
+
+    @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
-        return _view(x, np.broadcast_to(x.data, shape))
+        return Expand.compute(x, shape)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -758,6 +821,10 @@ class SumTo(Function):
     @staticmethod
     def forward(ctx: Ctx, x: Tensor, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.data.shape
+        return SumTo.compute(x, shape)
+
+    @staticmethod
+    def compute(x: Tensor, shape: tuple[int, ...]) -> Any:
         data = x.data
         lead = data.ndim - len(shape)
         if lead:
@@ -787,12 +854,16 @@ def _normalize_key(key: Any) -> Any:
 
 class Index(Function):
     @staticmethod
-    def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
-        ctx.shape, ctx.key = x.data.shape, key
+    def compute(x: Tensor, key: Any) -> Any:
         try:
             return _view(x, x.data[key])
         except IndexError as error:
             raise _index_error(error, x) from None
+
+    @staticmethod
+    def forward(ctx: Ctx, x: Tensor, key: Any) -> Any:
+        ctx.shape, ctx.key = x.data.shape, key
+        return Index.compute(x, key)
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
@@ -815,19 +886,30 @@ class IndexAdd(Function):
     """Scatter-add a gradient into zeros of the indexed tensor's shape: the adjoint of ``Index``."""
 
     @staticmethod
-    def forward(ctx: Ctx, g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
-        ctx.key = key
+    def compute(g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
         out = np.zeros(shape, dtype=np.result_type(g.data, np.float64))
-        if all(k is None or k is Ellipsis or isinstance(k, (int, slice))
-               for k in (key if type(key) is tuple else (key,))):
-            out[key] = g.data  # basic indexing picks each element once: no need for add.at
+        if _is_basic(key):
+            out[key] = g.data  # a basic index names each element once: nothing to add up
         else:
             np.add.at(out, key, g.data)
         return out
 
     @staticmethod
+    def forward(ctx: Ctx, g: Tensor, key: Any, shape: tuple[int, ...]) -> Any:
+        ctx.key = key
+        return IndexAdd.compute(g, key, shape)
+
+    @staticmethod
     def backward(ctx: Ctx, gg: Tensor) -> tuple:
         return Index.apply(gg, ctx.key), None, None
+
+
+def _is_basic(key: Any) -> bool:
+    """Whether numpy reads ``key`` as basic indexing (ints, slices, None, ...): a view."""
+    return all(type(k) in _BASIC_KEYS for k in (key if type(key) is tuple else (key,)))
+
+
+_BASIC_KEYS = {int, slice, type(None), type(Ellipsis)}
 
 
 class Cat(Function):

@@ -1,6 +1,7 @@
 """Checking hand-derived partial derivatives ("claims") against autograd and sympy, at
 the given point and at reproducible random points of the domain; a claim that agrees
-everywhere tried is then offered to sympy for a proof."""
+everywhere tried is then offered to sympy for a proof, and a wrong one is matched
+against the usual mistakes (diffcli.verify.mistakes)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diffcli.expr.tree import Node, to_text, variables
+from diffcli.expr.tree import Node, has_reduction, to_text, variables
 
 from .autograd_witness import kinks, nested_derivative
 from .common import close, evaluate, plain, point_values, sum_to
+from .mistakes import Mistake, diagnose
 from .proof import PROOF_TIMEOUT, prove_claim
 from .sympy_witness import element_shapes, run_with_budget, symbolic_job
 
@@ -31,6 +33,9 @@ class ClaimComponent:
     # The first point where the claim fails: {"at", "claimed", "autograd", "symbolic"}.
     counterexample: dict | None = None
     proven: bool = False
+    # False where no proof applies: sympy proves claims about elementwise expressions only.
+    proof_tried: bool = True
+    mistake: Mistake | None = None
 
     @property
     def ok(self) -> bool:
@@ -44,14 +49,16 @@ class ClaimComponent:
 
     def to_json(self) -> dict:
         """{"wrt", "claimed", "claimed_value", "autograd", "symbolic", "formula", "ok",
-        "verdict", "points" (how many were tried), "disagree_at", "counterexample"}, the
-        values at the given point; non-finite numbers become None."""
+        "verdict", "points" (how many were tried), "proof_tried", "disagree_at",
+        "counterexample", "mistake" (Mistake.to_json, or None)}, the values at the given
+        point; non-finite numbers become None."""
         claimed, auto, sym = self.values[0]
         return {"wrt": self.wrt, "claimed": self.claimed, "claimed_value": plain(claimed),
                 "autograd": plain(auto), "symbolic": plain(sym),
                 "formula": self.formula, "ok": self.ok, "verdict": self.verdict,
-                "points": len(self.values), "disagree_at": self.disagree_at,
-                "counterexample": self.counterexample}
+                "points": len(self.values), "proof_tried": self.proof_tried,
+                "disagree_at": self.disagree_at, "counterexample": self.counterexample,
+                "mistake": None if self.mistake is None else self.mistake.to_json()}
 
 
 @dataclass
@@ -107,9 +114,16 @@ def random_points(node: Node, point: Mapping, names: Sequence[str], count: int,
     return found
 
 
-def _claimed_value(claim: Node, values: Mapping, name: str) -> np.ndarray:
-    return sum_to(np.broadcast_to(evaluate(claim, values), np.broadcast_shapes(
-        *(np.shape(v) for v in values.values()))), np.shape(values[name]))
+def _claimed_value(claim: Node, values: Mapping, name: str, mixing: bool) -> np.ndarray:
+    """The claim in the variable's shape: broadcast to it (or, over an elementwise batch,
+    to the batch and summed like the gradient); a claim of another shape as it is."""
+    value = evaluate(claim, values)
+    target = np.shape(values[name]) if mixing else np.broadcast_shapes(
+        *(np.shape(v) for v in values.values()))
+    try:
+        return sum_to(np.broadcast_to(value, target), np.shape(values[name]))
+    except ValueError:  # the shape mistake is named, not raised
+        return value
 
 
 def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
@@ -126,6 +140,7 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
                              f"{', '.join(repr(m) for m in missing or [name])}, "
                              "which has no value")
     names = list(claims)
+    mixing = has_reduction(node)
     points = [values, *random_points(node, values, names, n_random, seed)]
     shapes = element_shapes([node], values, elementwise=True)
     results, skipped = run_with_budget(
@@ -135,9 +150,13 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
     for k, name in enumerate(names):
         rows, wrong = [], []
         first: dict | None = None
+
+        def claim_and_gradient(p: Mapping, name: str = name) -> tuple[np.ndarray, np.ndarray]:
+            return (_claimed_value(claims[name], p, name, mixing),
+                    nested_derivative(node, p, (name,), elementwise=True))
+
         for p_index, p in enumerate(points):
-            claimed = _claimed_value(claims[name], p, name)
-            auto = nested_derivative(node, p, (name,), elementwise=True)
+            claimed, auto = claim_and_gradient(p)
             sym = None if results is None else np.asarray(results[k][1][p_index], float)
             rows.append((claimed, auto, sym))
             if not _claim_holds(claimed, auto, sym, rtol, atol):
@@ -149,8 +168,10 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
         # found leaves it "agrees". Elementwise symbols only: reductions are not proven.
         proven = not wrong and shapes is None and prove_claim(node, claims[name], name,
                                                                 proof_timeout)
+        mistake = wrong and diagnose(node, name, points, [r[:2] for r in rows],
+                                     claim_and_gradient) or None
         components.append(ClaimComponent(name, to_text(claims[name]), rows, formula, wrong,
-                                         first, proven))
+                                         first, proven, shapes is None, mistake))
     unchecked = [v for v in variables(node) if v not in claims]
     return ClaimCheck(components, unchecked, skipped, proof_timeout)
 
@@ -159,6 +180,8 @@ def _claim_holds(claimed, auto, sym, rtol: float, atol: float) -> bool:
     for witness in (auto, sym):
         if witness is None:
             continue
+        if np.shape(claimed) != np.shape(witness):  # a claim of another shape
+            return False
         c, w = np.broadcast_arrays(np.asarray(claimed, float), np.asarray(witness, float))
         both_undefined = ~np.isfinite(c) & ~np.isfinite(w)
         if not np.all(both_undefined | close(c, w, rtol, atol)):

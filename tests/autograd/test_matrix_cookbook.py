@@ -1,170 +1,25 @@
-"""Identities of The Matrix Cookbook (Petersen & Pedersen, version of November 15, 2012).
+"""The Matrix Cookbook's identities (tests/matrix_cookbook.py) in the engine.
 
 Each case differentiates the left-hand side with the engine and compares the gradient
 with the Cookbook's right-hand side written in numpy, then checks the same gradient
-against central differences (gradcheck). Values are seeded random matrices, non-square
-wherever the identity allows it and never symmetric, so that a transposition mistake in
-a rule shows. The case id starts with the Cookbook's equation number.
+against central differences (gradcheck).
 """
 
 import numpy as np
 import pytest
+from matrix_cookbook import IDENTITIES
 
 import diffcli as dc
 from diffcli import autograd
 from diffcli.autograd import gradcheck
 
-inv = np.linalg.inv
-det = np.linalg.det
 
-
-def invertible(g, n):
-    """A non-symmetric n x n matrix well away from singular."""
-    return g.standard_normal((n, n)) + n * np.eye(n)
-
-
-def const(values):
-    return dc.tensor(values)
-
-
-# Each case: (id, make(g) -> (X, constants), f(X, *constants) in engine ops,
-#             closed form (X, *constants) -> dF/dX in numpy).
-CASES = [
-    ("eq49_det_X",
-     lambda g: (invertible(g, 3), ()),
-     lambda X: dc.det(X),
-     lambda X: det(X) * inv(X).T),
-    ("eq51_det_AXB",
-     lambda g: (invertible(g, 3), (invertible(g, 3), invertible(g, 3))),
-     lambda X, A, B: dc.det(const(A) @ X @ const(B)),
-     lambda X, A, B: det(A @ X @ B) * inv(X).T),
-    ("eq54_det_XtAX_nonsquare_X_nonsymmetric_A",
-     lambda g: (g.standard_normal((4, 2)), (invertible(g, 4),)),
-     lambda X, A: dc.det(X.T @ const(A) @ X),
-     lambda X, A: det(X.T @ A @ X) * (A @ X @ inv(X.T @ A @ X) + A.T @ X @ inv(X.T @ A.T @ X))),
-    ("eq55_logdet_XtX_nonsquare",
-     lambda g: (g.standard_normal((4, 2)), ()),
-     lambda X: dc.logdet(X.T @ X),
-     lambda X: 2 * np.linalg.pinv(X).T),
-    ("eq57_log_abs_det_X_negative_det",
-     lambda g: (invertible(g, 3) @ np.diag([1.0, 1.0, -1.0]), ()),
-     lambda X: dc.log(dc.abs(dc.det(X))),
-     lambda X: inv(X).T),
-    ("eq57_logdet_X",
-     lambda g: (invertible(g, 3), ()),
-     lambda X: dc.logdet(X),
-     lambda X: inv(X).T),
-    ("eq58_det_X_cubed",
-     lambda g: (invertible(g, 3) / 3.0, ()),
-     lambda X: dc.det(X @ X @ X),
-     lambda X: 3 * det(X @ X @ X) * inv(X).T),
-    ("eq61_aT_Xinv_b",
-     lambda g: (invertible(g, 3), (g.standard_normal(3), g.standard_normal(3))),
-     lambda X, a, b: const(a) @ dc.inv(X) @ const(b),
-     lambda X, a, b: -inv(X).T @ np.outer(a, b) @ inv(X).T),
-    ("eq62_det_Xinv",
-     lambda g: (invertible(g, 3), ()),
-     lambda X: dc.det(dc.inv(X)),
-     lambda X: -det(inv(X)) * inv(X).T),
-    ("eq63_tr_A_Xinv_B_nonsquare_A_B",
-     lambda g: (invertible(g, 3), (g.standard_normal((2, 3)), g.standard_normal((3, 2)))),
-     lambda X, A, B: dc.trace(const(A) @ dc.inv(X) @ const(B)),
-     lambda X, A, B: -(inv(X) @ B @ A @ inv(X)).T),
-    ("eq64_tr_inv_X_plus_A",
-     lambda g: (invertible(g, 3), (g.standard_normal((3, 3)),)),
-     lambda X, A: dc.trace(dc.inv(X + const(A))),
-     lambda X, A: -(inv(X + A) @ inv(X + A)).T),
-    ("eq70_aT_X_b_nonsquare",
-     lambda g: (g.standard_normal((3, 4)), (g.standard_normal(3), g.standard_normal(4))),
-     lambda X, a, b: const(a) @ X @ const(b),
-     lambda X, a, b: np.outer(a, b)),
-    ("eq71_aT_Xt_b_nonsquare",
-     lambda g: (g.standard_normal((3, 4)), (g.standard_normal(4), g.standard_normal(3))),
-     lambda X, a, b: const(a) @ X.T @ const(b),
-     lambda X, a, b: np.outer(b, a)),
-    ("eq77_bT_XtX_c_nonsquare",
-     lambda g: (g.standard_normal((4, 3)), (g.standard_normal(3), g.standard_normal(3))),
-     lambda X, b, c: const(b) @ X.T @ X @ const(c),
-     lambda X, b, c: X @ (np.outer(b, c) + np.outer(c, b))),
-    ("eq81_xT_B_x",
-     lambda g: (g.standard_normal(4), (g.standard_normal((4, 4)),)),
-     lambda x, B: x @ const(B) @ x,
-     lambda x, B: (B + B.T) @ x),
-    ("eq83_Xb_plus_c_quadratic_form_nonsquare",
-     lambda g: (g.standard_normal((4, 3)),
-                (g.standard_normal(3), g.standard_normal(4), g.standard_normal((4, 4)))),
-     lambda X, b, c, D: (X @ const(b) + const(c)) @ const(D) @ (X @ const(b) + const(c)),
-     lambda X, b, c, D: (D + D.T) @ np.outer(X @ b + c, b)),
-    ("eq100_tr_XA_nonsquare",
-     lambda g: (g.standard_normal((3, 4)), (g.standard_normal((4, 3)),)),
-     lambda X, A: dc.trace(X @ const(A)),
-     lambda X, A: A.T),
-    ("eq101_tr_AXB_nonsquare",
-     lambda g: (g.standard_normal((3, 4)), (g.standard_normal((2, 3)), g.standard_normal((4, 2)))),
-     lambda X, A, B: dc.trace(const(A) @ X @ const(B)),
-     lambda X, A, B: A.T @ B.T),
-    ("eq102_tr_A_Xt_B_nonsquare",
-     lambda g: (g.standard_normal((3, 4)), (g.standard_normal((2, 4)), g.standard_normal((3, 2)))),
-     lambda X, A, B: dc.trace(const(A) @ X.T @ const(B)),
-     lambda X, A, B: B @ A),
-    ("eq106_tr_X_squared",
-     lambda g: (g.standard_normal((3, 3)), ()),
-     lambda X: dc.trace(X @ X),
-     lambda X: 2 * X.T),
-    ("eq108_tr_Xt_B_X_nonsquare",
-     lambda g: (g.standard_normal((4, 3)), (g.standard_normal((4, 4)),)),
-     lambda X, B: dc.trace(X.T @ const(B) @ X),
-     lambda X, B: B @ X + B.T @ X),
-    ("eq114_tr_AXBX_nonsquare",
-     lambda g: (g.standard_normal((3, 2)), (g.standard_normal((2, 3)), g.standard_normal((2, 3)))),
-     lambda X, A, B: dc.trace(const(A) @ X @ const(B) @ X),
-     lambda X, A, B: A.T @ X.T @ B.T + B.T @ X.T @ A.T),
-    ("eq115_tr_XtX_nonsquare",
-     lambda g: (g.standard_normal((3, 4)), ()),
-     lambda X: dc.trace(X.T @ X),
-     lambda X: 2 * X),
-    ("eq116_tr_Bt_Xt_C_X_B_nonsquare",
-     lambda g: (g.standard_normal((4, 3)), (g.standard_normal((3, 2)), g.standard_normal((4, 4)))),
-     lambda X, B, C: dc.trace(const(B).T @ X.T @ const(C) @ X @ const(B)),
-     lambda X, B, C: C.T @ X @ B @ B.T + C @ X @ B @ B.T),
-    ("eq118_tr_A_X_B_Xt_C_nonsquare",
-     lambda g: (g.standard_normal((4, 3)),
-                (g.standard_normal((2, 4)), g.standard_normal((3, 3)), g.standard_normal((4, 2)))),
-     lambda X, A, B, C: dc.trace(const(A) @ X @ const(B) @ X.T @ const(C)),
-     lambda X, A, B, C: A.T @ C.T @ X @ B.T + C @ A @ X @ B),
-    ("eq119_tr_AXB_plus_C_squared_nonsquare",
-     lambda g: (g.standard_normal((3, 4)),
-                (g.standard_normal((2, 3)), g.standard_normal((4, 5)), g.standard_normal((2, 5)))),
-     lambda X, A, B, C: dc.trace((const(A) @ X @ const(B) + const(C))
-                                 @ (const(A) @ X @ const(B) + const(C)).T),
-     lambda X, A, B, C: 2 * A.T @ (A @ X @ B + C) @ B.T),
-    ("eq121_tr_X_to_the_4",
-     lambda g: (g.standard_normal((3, 3)), ()),
-     lambda X: dc.trace(X @ X @ X @ X),
-     lambda X: 4 * (X @ X @ X).T),
-    ("eq129_norm_x_minus_a",
-     lambda g: (g.standard_normal(4), (g.standard_normal(4),)),
-     lambda x, a: dc.norm(x - const(a)),
-     lambda x, a: (x - a) / np.sqrt(((x - a) ** 2).sum())),
-    ("eq131_squared_norm_x",
-     lambda g: (g.standard_normal(5), ()),
-     lambda x: dc.norm(x) ** 2,
-     lambda x: 2 * x),
-    ("eq132_squared_frobenius_norm_X",
-     lambda g: (g.standard_normal((3, 4)), ()),
-     lambda X: dc.norm(X) ** 2,
-     lambda X: 2 * X),
-]
-
-
-@pytest.mark.parametrize("make, f, closed_form", [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
-def test_gradient_matches_the_cookbook_and_central_differences(make, f, closed_form):
-    g = np.random.default_rng(2012)
-    value, constants = make(g)
+@pytest.mark.parametrize("identity", IDENTITIES, ids=[i.id for i in IDENTITIES])
+def test_gradient_matches_the_cookbook_and_central_differences(identity):
+    value, *constants = identity.values().values()
+    f, closed_form = identity.f, identity.closed_form
     x = dc.tensor(value, requires_grad=True)
     (grad,) = autograd.grad(f(x, *constants), x)
     assert grad.shape == x.shape
     np.testing.assert_allclose(grad.data, closed_form(value, *constants), rtol=1e-9, atol=1e-11)
     assert gradcheck(lambda t: f(t, *constants), (x,))
-

@@ -32,7 +32,9 @@ def check(
     """Verify hand-derived partial derivatives at the point and at random points of the domain.
 
     A component that agrees everywhere is then proven by sympy when it can be. Exit 1 when
-    a component is wrong, naming it with the right value and sympy's formula.
+    a component is wrong, naming it with the right value, sympy's formula and the usual
+    mistake it is (a claim of another shape, the transpose, a constant factor, right only
+    for symmetric matrices, a term left out).
     """
     node = parse(expression)
     values = parse_values(at)
@@ -48,6 +50,7 @@ def check(
         stray = [v for v in variables(claims[name]) if v not in values]
         if stray:
             raise BadInput(f"--grad {name}: the formula uses {names_text(stray)}, which has no value")
+        check_shapes(claims[name], values, text, f"--grad {name}: ")
     result = verify.check_claims(node, claims, values, proof_timeout=proof_timeout,
                                  **tolerance.as_kwargs())
     doc = {"expression": expression, "at": values, **result.to_json()}
@@ -75,20 +78,32 @@ def _why(c: dict, proof_timeout: float) -> str:
         return (f"∂/∂{c['wrt']}: proven: equal to the derivative wherever both are defined, "
                 "shown symbolically")
     if c["verdict"] == "agrees":
-        why = (f"no proof found within {proof_timeout:g} s" if proof_timeout > 0
-               else "no proof tried (--proof-timeout 0)")
+        why = ("no proof tried: sympy proves claims about elementwise expressions only"
+               if not c["proof_tried"] else f"no proof found within {proof_timeout:g} s"
+               if proof_timeout > 0 else "no proof tried (--proof-timeout 0)")
         return f"∂/∂{c['wrt']}: agrees at {c['points']} points; {why}"
     return _why_wrong(c)
 
 
 def _why_wrong(c: dict) -> str:
-    """Where the claim fails and by how much: at the given point, or at a random one."""
+    """Which usual mistake it is, if one, then where the claim fails and by how much: at
+    the given point, or at a random one."""
     example = c["counterexample"]
     at_given = (example["claimed"], example["autograd"]) == (c["claimed_value"], c["autograd"])
-    where = "" if at_given else (
-        " (right at the given point), but at "
-        + ", ".join(f"{k} = {shown(v)}" for k, v in example["at"].items()))
-    return (f"∂/∂{c['wrt']} is wrong{where}: {c['claimed']} gives {shown(example['claimed'])} "
+    at = ", ".join(f"{k} = {shown(v)}" for k, v in example["at"].items())
+    if c["mistake"]:
+        head = f": {c['mistake']['words']}" + ("" if at_given else
+                                                f"; right at the given point, but at {at}")
+    else:
+        head = "" if at_given else f" (right at the given point), but at {at}"
+    return (f"∂/∂{c['wrt']} is wrong{head}{'; ' if c['mistake'] else ': '}{c['claimed']} gives {shown(example['claimed'])} "
             f"but the derivative {'is' if at_given else 'there is'} {shown(example['autograd'])}"
-            + (f" (sympy: {c['formula']})" if c["formula"] else "")
+            + (f" (sympy: {c['formula']})" if c["formula"] and not _entrywise(c["formula"])
+               else "")
             + f"; wrong at {len(c['disagree_at'])} of the points tried")
+
+
+def _entrywise(formula: str) -> bool:
+    """sympy's derivative written entry by entry (a nested list): in the JSON, too long
+    for a line."""
+    return formula.startswith("[")
