@@ -1,5 +1,5 @@
 """`python -m diffcli`: the same program as the `diffcli` console script."""
 
-from diffcli.cli.app import main
+from diffcli.cli.launch import main
 
 main()

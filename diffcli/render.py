@@ -6,11 +6,14 @@ Everything but results goes to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
+import signal
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -73,11 +76,74 @@ def dumps(doc: dict) -> str:
 
 def write_lines(lines: Iterable[str]) -> None:
     """Results to stdout, one per line."""
-    # One write for the whole batch: two calls per line cost more than formatting it.
-    text = "\n".join(lines)
-    if text:
-        sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    sink = Lines()
+    sink.add(lines)
+    sink.flush()
+
+
+class Lines:
+    """Result lines written as they are done: in chunks of about CHUNK bytes (a write per
+    line costs more than formatting it), and at least once a second while results come
+    slowly. `written` counts the lines that reached the stream; each chunk is written
+    with Ctrl-C held off, so an interrupt never leaves half a line or a wrong count."""
+
+    CHUNK = 1 << 20
+    EVERY = 1.0  # seconds
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream
+        self.written = 0
+        self._pending: list[str] = []
+        self._size = 0
+        self._since = time.monotonic()
+
+    def add(self, lines: Iterable[str]) -> None:
+        """Queue lines; write what is queued once a chunk is full or a second has passed."""
+        lines = list(lines)
+        if not lines:
+            return
+        size = sum(map(len, lines)) + len(lines)
+        # Lines of a batch are about equally long: so many make a chunk.
+        per_chunk = max(1, len(lines) * self.CHUNK // size)
+        for start in range(0, len(lines), per_chunk):
+            piece = lines[start:start + per_chunk]
+            self._pending += piece
+            self._size += size * len(piece) // len(lines)
+            if self._size >= self.CHUNK:
+                self.flush()
+        if self._pending and time.monotonic() - self._since >= self.EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line now."""
+        stream = self.stream or sys.stdout
+        with _interrupts_held():
+            if self._pending:
+                stream.write("\n".join(self._pending) + "\n")
+            stream.flush()
+            self.written += len(self._pending)
+            self._pending, self._size = [], 0
+        self._since = time.monotonic()
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C waits until the block is done, then acts as it would have (KeyboardInterrupt).
+
+    A Python-level handler rather than a signal mask: numpy's threads, which a mask on
+    this thread does not cover, may be the ones that receive SIGINT."""
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread: its signals are not ours to hold
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)
 
 
 # ---- for people ------------------------------------------------------------------------
@@ -199,16 +265,13 @@ def _print_records(title: str, columns: list[str], rows: list[list[Any]],
     from rich.cells import cell_len
 
     pad = max(map(cell_len, columns))
-    out.print(_text(title), soft_wrap=True)
+    lines: list[str] = []
     for number_of_row, row in enumerate(rows):
         if number_of_row:
-            out.print()
-        for column, cell in zip(columns, row):
-            label = column + " " * (pad - cell_len(column))
-            out.print(_text(f" {label}  {number(cell)}" if column else number(cell)),
-                      soft_wrap=True)
-    for note in notes:
-        out.print(_text(note), soft_wrap=True)
+            lines.append("")
+        lines += [f" {column + ' ' * (pad - cell_len(column))}  {number(cell)}" if column
+                  else number(cell) for column, cell in zip(columns, row)]
+    _print(title, lines, notes, out)
 
 
 _TOO_WIDE: list[int] = []  # the marker _fit returns when only breaking numbers would fit
@@ -253,10 +316,13 @@ def _pieces(values: list[Any]) -> list[str]:
 
 
 def _print(title: str, table: Any, notes: Iterable[str], out: Any = None) -> None:
-    """Title, table, notes; a note is prose, so the terminal wraps it, not rich."""
+    """Title, table (or a list of lines), notes; a note or a line is prose, so the terminal
+    wraps it, not rich."""
     out = out or console()
-    out.print(_text(title), soft_wrap=True)
-    out.print(table)
+    for line in [title, *(table if isinstance(table, list) else [])]:
+        out.print(_text(line), soft_wrap=True)
+    if not isinstance(table, list):
+        out.print(table)
     for note in notes:
         out.print(_text(note), soft_wrap=True)
 

@@ -149,6 +149,17 @@ def test_cli_benchmark_rejects_a_wrong_or_short_answer():
         cli.check_gradients(right * 2, [(2, 3)])
 
 
+def test_cli_benchmark_rejects_a_checked_batch_whose_check_does_not_agree():
+    # sin(0)e^0 + 0 = 0 and cos(0)e^0 + 0 = 1 by hand, at (0, 0)
+    line = b'{"gradient": {"x": 1.0, "y": 0.0}, "check": {"agree": %s}}\n'
+    cli.check_gradients(line % b"true", [(0, 0)], cli.typical_gradient, checked=True)
+    for agree in (b"false", b"null"):
+        with pytest.raises(cli.Unavailable, match="check"):
+            cli.check_gradients(line % agree, [(0, 0)], cli.typical_gradient, checked=True)
+    with pytest.raises(cli.Unavailable, match="gradient"):
+        cli.check_gradients(line % b"true", [(0.5, 0)], cli.typical_gradient, checked=True)
+
+
 @pytest.mark.parametrize(
     ("expression", "kind", "by_hand"),
     [

@@ -1,4 +1,5 @@
-"""The typer app, the entry point, and the guard that turns any error into one line.
+"""The typer app, the entry point (after launch.py), and the guard that turns any error
+into one line.
 
 `main()` registers only the command that was asked for (as click's lazy `get_command`
 does), so a run imports that command's module and nothing of the others; help,

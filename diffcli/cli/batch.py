@@ -8,7 +8,6 @@ the path, numbers the results by input line and writes them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -20,7 +19,7 @@ import numpy as np
 from diffcli import render
 
 from .errors import BadInput, ExitStatus, names_text
-from .output import emit_batch
+from .output import BatchOutput
 from .values import bind, variables
 
 # One point: (its JSON document without "line", its exit status).
@@ -31,7 +30,9 @@ PointResult = tuple[dict, ExitStatus]
 class BatchJob:
     """A command's work over a batch. `one(values, targets)` answers one point;
     `every(columns, n, targets)` answers all at once as (values, fields): each field an
-    array with the batch axis first, a dict of such arrays, or a value shared by all."""
+    array with the batch axis first, a dict of such arrays, or a value shared by all.
+    `check_every(columns, targets, fields)` checks all points at once (a
+    verify.BatchCheck); without it a checked batch runs point by point."""
 
     expression: str
     node: Any
@@ -40,54 +41,99 @@ class BatchJob:
     check: bool
     one: Callable[[dict[str, Any], list[str]], PointResult]
     every: Callable[[dict[str, np.ndarray], int, list[str]], tuple[np.ndarray, dict[str, Any]]]
+    check_every: Callable[[dict[str, np.ndarray], list[str], dict[str, Any]], Any] | None = None
 
 
 def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool,
               output: str | None = None) -> ExitStatus:
     """Answer every good point of `source`, in input order; BAD_INPUT if a line was bad.
-    With `output` the results go to that file (NDJSON, Parquet or CSV) instead of stdout."""
+    With `output` the results go to that file (NDJSON, Parquet or CSV) instead of stdout,
+    renamed into place only when whole. Results reach stdout in chunks as they are done;
+    on Ctrl-C the finished ones are kept, one line says how many, and the status is 130."""
     from .files import suffix, written
-    from .tables import RESULT_FORMATS, columns_of, flatten, write_results
+    from .tables import RESULT_FORMATS
 
     kind = suffix(output, RESULT_FORMATS, "--output") if output else None
-    if output and kind == "ndjson":  # the very lines of --json, into the file
-        with written(output) as temporary, open(temporary, "w", encoding="utf-8") as handle, \
-                contextlib.redirect_stdout(handle):
-            return run_batch(job, source, True, strict)
+    sink = render.Lines()
+    progress = _Progress()
+    try:
+        if output and kind == "ndjson":  # the very lines of --json, into the file
+            with written(output) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+                sink.stream = handle
+                return _run(job, source, True, strict, None, None, sink, progress)
+        return _run(job, source, as_json, strict, output, kind, sink, progress)
+    except KeyboardInterrupt:
+        of = f" of {progress.total}" if progress.total is not None else ""
+        if output:  # the file is whole or absent: `written` removed the temporary
+            render.error(f"interrupted: {output} not written ({progress.done}{of} results "
+                         "were done)")
+        else:
+            sink.flush()
+            render.error(f"interrupted: {sink.written}{of} results written")
+        return ExitStatus.INTERRUPTED
+
+
+@dataclass
+class _Progress:
+    """How far a batch got, for the line that an interrupt writes."""
+
+    total: int | None = None
+    done: int = 0
+
+
+def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | None,
+         kind: str | None, sink: render.Lines, progress: _Progress) -> ExitStatus:
+    from .tables import columns_of, flatten, write_results
+
     names = variables(job.node)
     read, columns = _columns(names, job.fixed, source, strict)
-    n = len(read)
+    n = progress.total = len(read)
     targets = bind(names, columns, job.wrt)
+    out = BatchOutput(as_json, strict, sink)
     statuses = [ExitStatus.OK]
-    if job.check or not n or not vectorisable(job.node, columns):
-        docs = []
+    docs: list[dict] = []  # for a results file, written whole at the end
+
+    def emit(doc: dict) -> None:
+        if output:
+            docs.append(doc)
+        else:
+            out.add(doc)
+
+    if job.check and job.check_every is None or not n or not vectorisable(job.node, columns):
         for i in render.progress(n, "checking" if job.check else "differentiating"):
             doc, status = job.one({k: c[i] for k, c in columns.items()}, targets)
-            docs.append(doc)
+            doc["line"] = read.line_numbers[i]
             statuses.append(status)
+            progress.done += 1
+            emit(doc)
     else:
         value, fields = job.every(columns, n, targets)
-        if output:
+        check = job.check_every(columns, targets, fields) if job.check else None
+        if check is not None and False in check.agree():
+            statuses.append(ExitStatus.CHECK_FAILED)
+        progress.done = n
+        if output and check is None:
             whole = flatten({"at": columns, "value": value, **fields,
                              "line": np.asarray(read.line_numbers)})
             status = write_results(output, kind, {key: np.broadcast_to(column, (n,))
                                                   for key, column in whole.items()}, strict)
-            return ExitStatus.BAD_INPUT if read.bad else status
+            return ExitStatus.BAD_INPUT if read.bad else max(status, *statuses)
         echo = read.verbatim is not None and not job.fixed
-        lines = _fast_lines(job.expression, read, columns, value, fields, echo) if as_json else None
-        if lines is not None:
-            render.write_lines(lines)
-            return ExitStatus.BAD_INPUT if read.bad else ExitStatus.OK
-        docs = [{"expression": job.expression, "at": {k: c[i] for k, c in columns.items()},
-                 "value": value[i], **_take(fields, i), "check": None} for i in range(n)]
-    for doc, line in zip(docs, read.line_numbers):
-        doc["line"] = line
+        fast = (_fast_lines(job.expression, read, columns, value, fields, echo, check)
+                if as_json and not output else None)
+        if fast is not None:
+            out.add_lines(fast)
+        else:
+            for i in range(n):
+                emit({"expression": job.expression, "at": {k: c[i] for k, c in columns.items()},
+                      "value": value[i], **_take(fields, i),
+                      "check": None if check is None else check.point(i).to_json(),
+                      "line": read.line_numbers[i]})
     if output:
-        written_status = write_results(output, kind, columns_of(docs), strict)
-        status = max(*statuses, written_status)
+        statuses.append(write_results(output, kind, columns_of(docs), strict))
     else:
-        status = max(*statuses, emit_batch(docs, as_json, strict))
-    return ExitStatus.BAD_INPUT if read.bad else ExitStatus(status)
+        statuses.append(out.close())
+    return ExitStatus.BAD_INPUT if read.bad else max(statuses)
 
 
 def batch_only(output: str | None) -> None:
@@ -175,12 +221,13 @@ def vectorisable(node: Any, columns: dict[str, Any]) -> bool:
 
 
 def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
-                fields: dict[str, Any], echo: bool) -> list[str] | None:
+                fields: dict[str, Any], echo: bool, check: Any = None) -> list[str] | None:
     """The NDJSON lines by one %-template per point; None if a number is not finite.
 
     Python's float repr is JSON's number syntax, so each line costs one string
     formatting instead of building and serialising a dict. Formatting floats is most of
-    the cost, so with `echo` the point's own input text stands as "at".
+    the cost, so with `echo` the point's own input text stands as "at". A `check`
+    (verify.BatchCheck) brings the check object's slots into the same template.
     """
     results: list[np.ndarray] = []
 
@@ -195,13 +242,18 @@ def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
     at = "%s" if echo else "{" + ", ".join(f"{json.dumps(name)}: %s" for name in columns) + "}"
     body = "".join(f", {json.dumps(key)}: {slot(field)}" for key, field in fields.items())
     text = json.dumps(expression).replace("%", "%%")
-    template = (f'{{"expression": {text}, "at": {at}, "value": %s{body}, '
-                f'"check": null, "line": %d}}')
     numbers = [value, *results] if echo else [*columns.values(), value, *results]
     n = len(read)
     if any(np.ndim(a) > 1 for a in numbers) or not all(np.isfinite(a).all() for a in numbers):
         return None
-    strings = [list(map(float.__repr__, np.broadcast_to(a, (n,)).tolist())) for a in numbers]
+    memo: dict[int, list[str]] = {}  # the check's autograd values are these very arrays
+    strings = []
+    for a in numbers:
+        memo[id(a)] = list(map(float.__repr__, np.broadcast_to(a, (n,)).tolist()))
+        strings.append(memo[id(a)])
     if echo:
         strings.insert(0, [line.strip() for line in read.verbatim])
-    return [template % row for row in zip(*strings, read.line_numbers)]
+    checked, check_columns = ("null", []) if check is None else check.json_template(memo)
+    template = (f'{{"expression": {text}, "at": {at}, "value": %s{body}, '
+                f'"check": {checked}, "line": %d}}')
+    return [template % row for row in zip(*strings, *check_columns, read.line_numbers)]

@@ -27,23 +27,41 @@ def emit(doc: dict, as_json: bool, strict: bool, draw: Callable[[dict], None]) -
     return ExitStatus.CHECK_FAILED if strict and nonfinite else ExitStatus.OK
 
 
-def emit_batch(docs: list[dict], as_json: bool, strict: bool) -> ExitStatus:
-    """NDJSON (or one table for people); non-finite numbers warned about by line."""
-    nonfinite: list[str] = []
-    clean = []
-    for doc in docs:
+class BatchOutput:
+    """A batch's results as they are done: NDJSON lines written in chunks (see
+    render.Lines), or, for people, rows kept for one table at the end. Non-finite
+    numbers are warned about by line when the batch closes."""
+
+    def __init__(self, as_json: bool, strict: bool, sink: render.Lines) -> None:
+        self.as_json, self.strict, self.sink = as_json, strict, sink
+        self.nonfinite: list[str] = []
+        self.docs: list[dict] = []
+
+    def add(self, doc: dict) -> None:
+        """One result document (with its "line")."""
         found: list[str] = []
-        clean.append(render.plain(doc, "", found))
-        nonfinite += (f"line {doc['line']}: {quantity}" for quantity in found)
-    for quantity in nonfinite[:_MAX_WARNINGS]:
-        render.warn(f"{quantity} is not finite" + ("; written as null" if as_json else ""))
-    if len(nonfinite) > _MAX_WARNINGS:
-        render.warn(f"... and {len(nonfinite) - _MAX_WARNINGS} more non-finite numbers")
-    if as_json:
-        render.write_lines(render.dumps(doc) for doc in clean)
-    else:
-        _draw_batch(docs)
-    return ExitStatus.CHECK_FAILED if strict and nonfinite else ExitStatus.OK
+        clean = render.plain(doc, "", found)
+        self.nonfinite += (f"line {doc['line']}: {quantity}" for quantity in found)
+        if self.as_json:
+            self.sink.add([render.dumps(clean)])
+        else:
+            self.docs.append(doc)
+
+    def add_lines(self, lines: list[str]) -> None:
+        """Results already written as NDJSON lines with finite numbers only."""
+        self.sink.add(lines)
+
+    def close(self) -> ExitStatus:
+        """Write what is left; CHECK_FAILED under --strict if a number was not finite."""
+        for quantity in self.nonfinite[:_MAX_WARNINGS]:
+            render.warn(f"{quantity} is not finite" + ("; written as null" if self.as_json else ""))
+        if len(self.nonfinite) > _MAX_WARNINGS:
+            render.warn(f"... and {len(self.nonfinite) - _MAX_WARNINGS} more non-finite numbers")
+        if self.as_json:
+            self.sink.flush()
+        else:
+            _draw_batch(self.docs)
+        return ExitStatus.CHECK_FAILED if self.strict and self.nonfinite else ExitStatus.OK
 
 
 def _draw_batch(docs: list[dict]) -> None:

@@ -17,7 +17,10 @@ and the `symbolic` command do.
 
 from __future__ import annotations
 
+import importlib
 import math
+import sys
+import types
 from collections.abc import Mapping
 from fractions import Fraction
 
@@ -26,6 +29,34 @@ import sympy
 
 from .functions import FUNCTIONS, ROWS, resolve
 from .tree import Binary, Call, Node, Num, Unary, Var, transform
+
+
+def _defer_tensors() -> None:
+    """sympy's Add imports sympy.tensor.tensor on its first use only to ask whether a
+    term is a tensor expression, and that import (combinatorics, with polyhedra built at
+    import) costs a fifth of sympy's own start-up. Until something else needs the module,
+    a stand-in answers: no term is one (none exists before the real module is loaded)."""
+    name = "sympy.tensor.tensor"
+    if name in sys.modules:
+        return
+
+    class Deferred(types.ModuleType):
+        class TensExpr:
+            """What no expression is, before the real module loads."""
+
+        TensAdd = TensExpr
+
+        def __getattr__(self, attr: str):
+            if attr.startswith("__"):  # the import system asking (__path__, ...)
+                raise AttributeError(attr)
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            return getattr(importlib.import_module(name), attr)
+
+    sys.modules[name] = Deferred(name)
+
+
+_defer_tensors()
 
 
 def symbol(name: str, index: int | tuple[int, ...] | None = None) -> sympy.Symbol:

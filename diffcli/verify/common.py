@@ -61,6 +61,10 @@ def evaluate(node: Node, values: Mapping) -> np.ndarray:
     return np.asarray(build(node, values, requires_grad=False).output.data, dtype=np.float64)
 
 
-def magnitude(value: np.ndarray) -> float:
-    """The largest finite |value|, at least 1: the scale that rounding errors grow with."""
+def magnitude(value: np.ndarray, pointwise: bool = False) -> float | np.ndarray:
+    """The largest finite |value|, at least 1: the scale that rounding errors grow with.
+    With `pointwise`, one scale per element, for a batch of independent points."""
+    if pointwise:
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(value), np.maximum(np.abs(value), 1.0), 1.0)
     return float(np.max(np.abs(value[np.isfinite(value)]), initial=1.0))

@@ -70,20 +70,23 @@ class Directional:
 
 
 def finite_difference(node: Node, point: Mapping, wrt: Sequence[str], *,
-                      elementwise: bool = False) -> np.ndarray | Directional | None:
+                      elementwise: bool = False,
+                      pointwise: bool = False) -> np.ndarray | Directional | None:
     """Central differences (Richardson-extrapolated for first order), one element of a
     vector at a time: shape output + each variable's shape, as nested_derivative gives.
     With `elementwise`, the derivative of the sum of each order instead, perturbing a
     batch of points at once where no reduction mixes them. Arrays that would take more
     than MAX_EVALUATIONS go along DIRECTIONS random directions instead (Directional; a
-    sum of each order only at first order). None past order 3 (2 by a vector)."""
+    sum of each order only at first order). None past order 3 (2 by a vector).
+    `pointwise`: each element of an elementwise expression is a point of its own, whose
+    rounding scales with its own value (a batch of points)."""
     order = len(wrt)
     if order > MAX_ORDER:
         return None
     values = point_values(point)
     last = np.shape(values[wrt[-1]])
     if elementwise and not (has_reduction(node) and any(np.ndim(values[n]) for n in wrt)):
-        return sum_to(_settled(node, values, [(name, None) for name in wrt]), last)
+        return sum_to(_settled(node, values, [(name, None) for name in wrt], pointwise), last)
     vectors = [n for n in wrt if np.ndim(values[n])]
     if vectors and order > MAX_VECTOR_ORDER:
         return None
@@ -132,7 +135,7 @@ def _unit(rng: np.random.Generator, shape: tuple) -> np.ndarray:
 
 
 def _settled(node: Node | Callable, values: dict,
-             steps: Sequence[tuple[str, tuple | None]]) -> np.ndarray:
+             steps: Sequence[tuple[str, tuple | None]], pointwise: bool = False) -> np.ndarray:
     """The nested central difference of the expression (or of fn(values)) by each (name,
     element index or None for all), at three steps; nan where they have not settled."""
     order = len(steps)
@@ -153,6 +156,6 @@ def _settled(node: Node | Callable, values: dict,
         # Two estimates that disagree mean the step is too coarse for this function (it
         # oscillates or bends within h): then there is no estimate, rather than a false alarm.
         value = np.asarray(fn(values), dtype=np.float64)
-        scale = magnitude(value)
+        scale = magnitude(value, pointwise)
         noise = 1e3 * np.finfo(float).eps * scale / h**order
         return np.where(close(coarse, fine, 1e-4, noise), fine, np.nan)

@@ -1,19 +1,25 @@
 """The sympy witness: exact derivatives and their values at the points, computed in a
 forked child that is killed when it runs past its time budget. sympy is imported only
-when a check asks for it."""
+when a check asks for it, and not when this module is: a command that will check forks
+sympy's worker (`prestart`) first thing, so that sympy's start-up overlaps the rest."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import pickle
+import select
+import signal
+import struct
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from diffcli.expr.tree import Node, has_reduction
 
-from .common import sum_to
+if TYPE_CHECKING:
+    import numpy as np
 
 FORMULA_CHARS = 10_000  # a longer formula is cut here, with "..."
 # Entries of all array variables together past which sympy is not given one symbol per
@@ -31,6 +37,8 @@ def element_shapes(nodes: Sequence[Node], values: Mapping,
     """{name: shape} of the array variables that get one symbol per entry: all of them
     for full derivatives, and only where arrays meet reductions (or matrix functions) when
     an elementwise expression's vectors are a batch of points."""
+    import numpy as np
+
     arrays = {k: tuple(np.shape(v)) for k, v in values.items() if np.ndim(v)}
     if elementwise and not any(has_reduction(n) for n in nodes):
         return None
@@ -113,6 +121,14 @@ def _sympy_values(d, point: Mapping, shapes: Mapping | None, last: str) -> np.nd
 
     from diffcli.expr.symbolic import lambdify_modules, symbol
 
+    if not shapes and all(isinstance(v, float) for v in point.values()):
+        # One point of floats: exact values by evalf.
+        exact = {symbol(k): sympy.Float(v, 30) for k, v in point.items()}
+        return _nested(lambda e: _sympy_number(e, exact), d)
+    import numpy as np
+
+    from .common import sum_to
+
     if shapes:
         subs = {symbol(k, index): float(np.asarray(v)[index]) for k, v in point.items()
                 if np.ndim(v) for index in np.ndindex(np.shape(v))}
@@ -138,21 +154,29 @@ def _nested(fn, d):
 
 def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...]]],
                  points: Sequence[Mapping], shapes: Mapping | None,
-                 elementwise: bool = False) -> list:
+                 elementwise: bool = False, against: Against | None = None) -> list:
     """In the child: formula text and values at each point for each (node index, wrt);
     the full derivative, or with `elementwise` that of the sum of each order. `shapes`
-    (from element_shapes) gives the array variables one symbol per entry."""
+    (from element_shapes) gives the array variables one symbol per entry.
+
+    With `against` (autograd's value of each component, rtol, atol), each point is a
+    column of independent points: one float formula evaluates all of them, and where it
+    has no number or differs from autograd, the point is evaluated exactly, as alone."""
     from diffcli.expr.symbolic import to_sympy
 
     exprs = [to_sympy(n, shapes) for n in nodes]
     differentiate = _derivative_of_sums if elementwise else _full_derivative
     out = []
-    for index, wrt in comps:
+    for k, (index, wrt) in enumerate(comps):
         d = differentiate(exprs[index], wrt, shapes)
         text = str(d)
         if len(text) > FORMULA_CHARS:
             text = text[:FORMULA_CHARS] + "..."
-        out.append((text, [_sympy_values(d, p, shapes, wrt[-1]) for p in points]))
+        found = [_sympy_values(d, p, shapes, wrt[-1]) for p in points]
+        if against is not None:
+            found = [_exact_where_off(d, p, v, against[0][k], *against[1:], wrt[-1])
+                     for p, v in zip(points, found)]
+        out.append((text, found))
     return out
 
 
@@ -163,6 +187,8 @@ def witness_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...
     matrices is sympy's matrix calculus where it answers (closed=True: the text is the
     closed form); the rest go over element symbols while the arrays hold at most
     ELEMENT_BUDGET entries together."""
+    import numpy as np
+
     shapes = element_shapes(nodes, point, elementwise)
     out: list = [None] * len(comps)
     if shapes:
@@ -184,6 +210,7 @@ def matrix_derivative(node: Node, wrt: Sequence[str], point: Mapping):
     """(closed form, its value at the point, True) of d node / d wrt[0] by sympy's matrix
     calculus, or None where the expression has no matrix form or sympy's answer is not
     a matrix expression of the variable's shape."""
+    import numpy as np
     import sympy
 
     from diffcli.expr.symbolic import matrix_terms
@@ -217,12 +244,49 @@ def matrix_derivative(node: Node, wrt: Sequence[str], point: Mapping):
     return str(closed), np.asarray(value, dtype=np.float64).reshape(shape), True
 
 
+# (autograd's values, one array per component; rtol; atol)
+Against = tuple[Sequence[Any], float, float]
+# Points of a batch evaluated exactly, per component: past this many, a batch whose float
+# formula differs from autograd almost everywhere (a wrong derivative) keeps float values.
+MAX_EXACT = 1000
+
+
+def _exact_where_off(d, columns: Mapping, found: np.ndarray, autograd: np.ndarray,
+                     rtol: float, atol: float, last: str) -> np.ndarray:
+    """`found` (floats at a column of points), evaluated exactly where it has no number
+    or is not within rtol/atol of autograd: there float rounding of the formula may be
+    the gap, and a single point is judged by exact values."""
+    import numpy as np
+
+    from .common import close
+
+    off = np.flatnonzero(~np.isfinite(found) | ~close(found, autograd, rtol, atol))
+    found = np.array(found, dtype=np.float64)
+    for i in off[:MAX_EXACT].tolist():
+        found[i] = _sympy_values(d, {k: float(v[i]) for k, v in columns.items()}, None, last)
+    return found
+
+
 def run_with_budget(job: Callable[[], T], timeout: float,
                     meanwhile: Callable[[], object] | None = None) -> tuple[T | None, str | None]:
     """(result, None) from job() in a forked child, or (None, reason) when it fails or
     runs past `timeout` seconds (the child is then killed). `meanwhile()` runs here while
-    the child works (the budget counts from the start). Threads stand in where fork is
-    missing; a thread cannot be killed, so there the budget only stops the wait."""
+    the child works (the budget counts from the start). A job that pickles (a
+    functools.partial of module functions) goes to the prestarted worker if there is
+    one. Threads stand in where fork is missing; a thread cannot be killed, so there the
+    budget only stops the wait."""
+    if timeout <= 0:
+        if meanwhile is not None:
+            meanwhile()
+        return None, "skipped: timed out"
+    if _WORKER:
+        worker = _WORKER.pop()
+        try:
+            payload = pickle.dumps(job)
+        except (pickle.PicklingError, AttributeError, TypeError):  # a closure: fork below
+            worker.stop()
+        else:
+            return worker.run(payload, timeout, meanwhile)
     import multiprocessing  # here, not at the top: a gradient without a check needs none of it
 
     import diffcli.expr.symbolic  # noqa: F401  (sympy is imported once; children share it)
@@ -281,3 +345,114 @@ def _run_in_thread(job, timeout: float, meanwhile):
     if "error" in box:
         return None, f"skipped: sympy failed ({box['error']})"
     return box["ok"], None
+
+
+class _Worker:
+    """A forked child that imports sympy, says so, runs one pickled job and answers."""
+
+    def __init__(self, pid: int, jobs: int, results: int) -> None:
+        self.pid, self.jobs, self.results = pid, jobs, results
+
+    def run(self, payload: bytes, timeout: float,
+            meanwhile: Callable[[], object] | None = None) -> tuple[Any, str | None]:
+        """The job's (result, None), or (None, why not) after `timeout` seconds of work,
+        `meanwhile()` running here in the meantime; the wait for sympy's import comes
+        first and is not counted."""
+        try:
+            if _receive(self.results) != ("ready", None):
+                raise EOFError
+            _send(self.jobs, payload)
+            start = time.monotonic()
+            if meanwhile is not None:
+                meanwhile()
+            left = max(0.0, timeout - (time.monotonic() - start))
+            if not select.select([self.results], [], [], left)[0]:
+                return None, "skipped: timed out"
+            status, answer = _receive(self.results)
+        except (EOFError, OSError):
+            return None, "skipped: sympy crashed"
+        finally:
+            self.stop()
+        return (answer, None) if status == "ok" else (None, f"skipped: sympy failed ({answer})")
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.jobs)
+        os.close(self.results)
+
+
+_WORKER: list[_Worker] = []  # the prestarted worker, until a job takes it
+
+
+def prestart() -> None:
+    """Fork sympy's worker now, to import sympy while the caller goes on with its own
+    start-up; the next run_with_budget hands it its job. Call it before the heavy imports
+    (typer, the engine), which the worker does not need."""
+    if _WORKER or not hasattr(os, "fork"):
+        return
+    jobs_read, jobs_write = os.pipe()
+    results_read, results_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(jobs_write)
+        os.close(results_read)
+        _serve(jobs_read, results_write)
+    os.close(jobs_read)
+    os.close(results_write)
+    _WORKER.append(_Worker(pid, jobs_write, results_read))
+
+
+def _serve(jobs: int, results: int) -> None:
+    """The worker's life: never returns. It leaves the terminal and the caller's pipes
+    (a reader waiting for the end of stdout must not wait for it), and ends when its job
+    is answered or the caller goes away without one."""
+    status = 0
+    try:
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(quiet, fd)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the caller; it kills us
+        import diffcli.expr.symbolic  # noqa: F401  (sympy)
+
+        _send(results, pickle.dumps(("ready", None)))
+        job = pickle.loads(_receive_bytes(jobs))
+        try:
+            reply = ("ok", job())
+        except BaseException as exc:  # the worker reports every failure, then exits
+            reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        _send(results, pickle.dumps(reply))
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+_LENGTH = struct.Struct("!Q")
+
+
+def _send(fd: int, payload: bytes) -> None:
+    view = memoryview(_LENGTH.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive_bytes(fd: int) -> bytes:
+    (size,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))
+    return _read_exactly(fd, size)
+
+
+def _receive(fd: int) -> Any:
+    return pickle.loads(_receive_bytes(fd))
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)

@@ -114,3 +114,32 @@ def test_derivative_batch_with_check_judges_every_point(cli):
     # d2/dxdy x**2 y**3 = 6 x y**2, worked by hand.
     assert [d["derivative"] for d in docs] == pytest.approx([24.0, 18.0])
     assert all(d["check"]["agree"] for d in docs)
+
+
+def _keys(doc):
+    """The shape of a document: its keys, nested, without the numbers."""
+    if isinstance(doc, dict):
+        return {key: _keys(value) for key, value in doc.items()}
+    if isinstance(doc, list):
+        return [_keys(item) for item in doc]
+    return None
+
+
+def test_a_checked_batch_writes_each_point_as_its_one_point_check_would(cli):
+    # log(x) has a pole at 0 (undefined), relu a kink at 1 (convention); 0.7 is ordinary.
+    expr = "x**3*y + log(x) + relu(x - 1)"
+    points = [(0.7, 2.0), (0.0, 1.0), (1.0, -0.5)]
+    text = "".join(json.dumps({"x": a, "y": b}) + "\n" for a, b in points)
+    run = cli("grad", expr, "--points", "-", "--json", "--check", input=text)
+    assert run.code == 0
+    docs = run.ndjson()
+    for doc, (a, b) in zip(docs, points, strict=True):
+        alone = cli("grad", expr, "--at", f"x={a},y={b}", "--json").json()
+        assert _keys(doc) == {**_keys(alone), "line": None}
+        assert [c["status"] for c in doc["check"]["components"]] == \
+            [c["status"] for c in alone["check"]["components"]]
+        assert doc["check"]["agree"] == alone["check"]["agree"]
+    # d/dx at (0.7, 2) by hand: 3 x^2 y + 1/x (relu is flat below its kink).
+    assert docs[0]["check"]["symbolic"]["x"] == pytest.approx(3 * 0.49 * 2 + 1 / 0.7, rel=1e-12)
+    assert [c["status"] for c in docs[1]["check"]["components"]] == ["undefined", "match"]
+    assert docs[2]["check"]["components"][0]["status"] == "convention"

@@ -18,6 +18,18 @@ def test_a_check_no_witness_could_judge_is_null_in_json_and_exits_0(cli):
     assert run.json()["gradient"]["x"] == pytest.approx(3000 * math.cos(900.0) + 1, rel=1e-12)
 
 
+def test_differences_through_a_reduction_that_do_not_settle_are_no_false_alarm(cli):
+    # The same oscillation inside sum(): each element is stepped on its own and must
+    # settle as a scalar's differences must; unsettled, they are no witness.
+    run = cli("grad", "sum(sin(3000*x))", "--at", "x=[0.3,0.4]", "--check-timeout", "0",
+              "--json")
+    check = run.json()["check"]
+    assert run.code == 0 and check["agree"] is None
+    assert check["finite_difference"] == {"x": [None, None]}
+    assert run.json()["gradient"]["x"] == pytest.approx(
+        [3000 * math.cos(900.0), 3000 * math.cos(1200.0)], rel=1e-12)
+
+
 def test_a_check_no_witness_could_judge_says_unchecked_not_agrees(cli):
     run = cli(*UNJUDGEABLE)
     assert run.code == 0

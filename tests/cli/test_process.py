@@ -25,6 +25,41 @@ def test_one_point_json_loads_neither_sympy_nor_rich():
     assert not {m for m in imported if m.split(".")[0] in ("sympy", "rich")}
 
 
+def test_a_one_point_check_leaves_sympy_to_the_worker_started_before_the_engine():
+    run = run_process("grad", "x**3 + y**2", "--at", "x=2", "--at", "y=3", "--json",
+                      python_flags=("-X", "importtime"))
+    assert run.code == 0
+    check = json.loads(run.stdout)["check"]
+    assert check["symbolic"] == {"x": 12.0, "y": 6.0}  # 3x^2, 2y by hand: sympy answered
+    assert check["formula"] == {"x": "3*x**2", "y": "2*y"}
+    # -X importtime lists this process's imports (the worker's stderr is closed):
+    # sympy is not among them, and the worker was forked before typer was imported.
+    imported = [line.split("|")[-1].strip() for line in run.stderr.splitlines()
+                if line.startswith("import time:")]
+    assert "numpy" in imported
+    assert not [m for m in imported if m.split(".")[0] == "sympy"]
+    assert imported.index("diffcli.verify.sympy_witness") < imported.index("typer")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["grad", "x", "--at", "x=1"], True),
+    (["jacobian", "x", "y", "--at", "x=1,y=2", "--check-timeout", "2"], True),
+    (["grad", "x", "--points", "p.ndjson", "--check"], True),
+    (["grad", "x", "--at", "x=1", "--no-check"], False),
+    (["grad", "x", "--points", "p.ndjson"], False),
+    (["grad", "x", "--points=p.ndjson", "--no-check"], False),
+    (["grad", "x", "--at", "x=1", "--check-timeout", "0"], False),
+    (["grad", "x", "--points", "p.ndjson", "--check", "--check-timeout=0"], False),
+    (["grad", "--help"], False),
+    (["graph", "x", "--at", "x=1"], False),
+    ([], False),
+])
+def test_the_worker_is_started_only_when_sympy_will_check(args, expected):
+    from diffcli.cli.launch import will_use_sympy
+
+    assert will_use_sympy(args) is expected
+
+
 def test_a_command_run_imports_only_that_commands_module():
     code = ("import sys; from diffcli.cli.app import new_app; new_app(['grad']); "
             "print(sorted(m for m in sys.modules if m.startswith('diffcli.cli.commands.')))")

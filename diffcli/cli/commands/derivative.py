@@ -92,7 +92,12 @@ def derivative(
             return value, {"wrt": sequence, "derivative": verify.nested_derivative(
                 node, columns, sequence, elementwise=True), "method": "nested"}
 
-        job = BatchJob(expression, node, values, sequence, check, one, every)
+        def check_every(columns: dict[str, np.ndarray], _targets: list[str],
+                        fields: dict[str, Any]) -> Any:
+            return verify.check_batch(node, columns, [(",".join(sequence), tuple(sequence))],
+                                      [fields["derivative"]], **tolerance.as_kwargs())
+
+        job = BatchJob(expression, node, values, sequence, check, one, every, check_every)
         return run_batch(job, points, out.json, out.strict, output)
     batch_only(output)
     bind(variables(node), values, sequence)

@@ -49,7 +49,13 @@ def grad(expression: Expr, at: Values = NO_VALUES, wrt: Wrt = None, points: Poin
             value, gradient = verify.gradient(node, columns, targets, batch=n)
             return value, {"gradient": gradient}
 
-        job = BatchJob(expression, node, values, wrt, check, one, every)
+        def check_every(columns: dict[str, np.ndarray], targets: list[str],
+                        fields: dict[str, Any]) -> Any:
+            return verify.check_batch(node, columns, [(name, (name,)) for name in targets],
+                                      [fields["gradient"][name] for name in targets],
+                                      **tolerance.as_kwargs())
+
+        job = BatchJob(expression, node, values, wrt, check, one, every, check_every)
         return run_batch(job, points, out.json, out.strict, output)
     batch_only(output)
     targets = bind(variables(node), values, wrt)

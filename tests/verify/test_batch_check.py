@@ -1,0 +1,101 @@
+"""check_batch: a batch of points checked at once, each point judged as if alone."""
+
+import math
+
+import numpy as np
+import pytest
+
+from diffcli.expr import parse
+from diffcli.verify import check_batch, check_derivative, check_gradient, gradient
+
+# A smooth point, a pole of log (undefined), relu's kink (convention), a point where
+# sin(3000 x) turns within the difference step (no estimate), and ordinary points.
+EXPR = "sin(x)*exp(y) + x**3*y + log(x) + relu(x - 1) + sin(3000*x)"
+X = [0.7, 0.0, 1.0, 0.3, 1.9, -0.5]
+Y = [0.2, 1.0, -0.4, 0.5, -1.3, 0.8]
+
+
+def _batch(expr, xs, ys, **kwargs):
+    node = parse(expr)
+    columns = {"x": np.array(xs), "y": np.array(ys)}
+    _, grads = gradient(node, columns, ["x", "y"], batch=len(xs))
+    return node, grads, check_batch(node, columns, [("x", ("x",)), ("y", ("y",))],
+                                    [grads["x"], grads["y"]], **kwargs)
+
+
+def _verdicts(doc):
+    return (doc["agree"], doc["formula"], doc["skipped"],
+            [(c["name"], c["status"], c["agrees"]) for c in doc["components"]],
+            {k: v is None for k, v in doc["finite_difference"].items()})
+
+
+def test_each_point_of_a_batch_gets_the_verdicts_of_its_check_alone():
+    node, grads, batch = _batch(EXPR, X, Y)
+    statuses = set()
+    for i, (x, y) in enumerate(zip(X, Y)):
+        alone = check_gradient(node, {"x": x, "y": y}, {"x": grads["x"][i], "y": grads["y"][i]},
+                               ["x", "y"]).to_json()
+        mine = batch.point(i).to_json()
+        assert _verdicts(mine) == _verdicts(alone), (x, y)
+        for key in ("symbolic", "finite_difference"):
+            nan = {k: math.nan if v is None else v for k, v in alone[key].items()}
+            assert {k: math.nan if v is None else v for k, v in mine[key].items()} == \
+                pytest.approx(nan, rel=1e-9, nan_ok=True)
+        statuses.update(c["status"] for c in mine["components"])
+    assert statuses == {"match", "undefined", "convention"}  # the points cover each kind
+
+
+def test_the_json_text_of_each_point_is_its_check_as_a_document():
+    import json
+
+    _, _, batch = _batch(EXPR, X, Y)
+    texts = batch.json_texts()
+    assert [json.loads(t) for t in texts] == [batch.point(i).to_json() for i in range(len(X))]
+
+
+def test_a_wrong_value_at_one_point_fails_that_point_only_judged_by_exact_sympy():
+    node = parse("sin(x)*exp(y) + x**3*y")
+    xs, ys = np.array([0.4, 1.3, -0.8]), np.array([0.1, -0.6, 1.1])
+    _, grads = gradient(node, {"x": xs, "y": ys}, ["x", "y"], batch=3)
+    wrong = grads["x"].copy()
+    wrong[1] *= 1 + 1e-9  # off by 1e-9: well outside rtol 1e-10
+    batch = check_batch(node, {"x": xs, "y": ys}, [("x", ("x",))], [wrong])
+    assert batch.agree() == [True, False, True]
+    assert batch.point(1).components[0].status == "mismatch"
+    # The disagreeing point is evaluated exactly, as a point alone is: the very number.
+    alone = check_gradient(node, {"x": 1.3, "y": -0.6}, {"x": wrong[1]}, ["x"])
+    assert batch.point(1).components[0].symbolic == alone.components[0].symbolic
+    exact = math.cos(1.3) * math.exp(-0.6) + 3 * 1.3**2 * -0.6  # by hand
+    assert batch.point(1).components[0].symbolic == pytest.approx(exact, rel=1e-15)
+
+
+def test_without_sympy_the_differences_judge_each_point_and_skipped_says_why():
+    node, _, batch = _batch("x**3*y", [1.0, 2.0], [3.0, -1.0], timeout=0.0)
+    assert batch.skipped == "skipped: timed out" and batch.formula == {}
+    assert batch.agree() == [True, True]
+    # d/dx x^3 y = 3 x^2 y, by hand; the estimate is close, not exact.
+    assert batch.finite_difference[0] == pytest.approx([9.0, -12.0], rel=1e-8)
+    assert batch.point(0).to_json()["symbolic"] == {"x": None, "y": None}
+
+
+def test_the_rounding_allowance_of_the_differences_scales_with_each_points_own_value():
+    # 1e8 + x**2 at x = 1 and a point whose value is small: a batch-wide scale would give
+    # the small point the big one's allowance. Autograd is off by 1e-4 at the small point:
+    # beyond what its own rounding allows, so without sympy it must be a mismatch there.
+    node = parse("x**2 + y")
+    xs, ys = np.array([1.0, 1.0]), np.array([1e8, 0.0])
+    batch = check_batch(node, {"x": xs, "y": ys}, [("x", ("x",))],
+                        [np.array([2.0, 2.0 + 1e-4])], timeout=0.0)
+    alone = check_gradient(node, {"x": 1.0, "y": 0.0}, {"x": 2.0 + 1e-4}, ["x"], timeout=0.0)
+    assert alone.agree is False  # the truth for that point alone
+    assert batch.agree() == [True, False]
+
+
+def test_a_batch_of_nested_derivatives_judges_like_check_derivative():
+    node = parse("exp(sin(x))")
+    xs = np.array([0.5, 1.0, -2.0])
+    third = np.array([check_derivative(node, {"x": x}, ["x"] * 3).components[0].symbolic
+                      for x in xs])
+    batch = check_batch(node, {"x": xs}, [("x,x,x", ("x", "x", "x"))], [third])
+    assert batch.agree() == [True, True, True]
+    assert batch.names == ["x,x,x"]
