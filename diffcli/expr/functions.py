@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 Interval = tuple[float, float]
 Domain = tuple[Interval, ...]
@@ -135,12 +136,16 @@ def _axis(t) -> int | None:
 
 def _entries(x) -> np.ndarray:
     """A sympy argument (an object array, or one sympy number) as an object array."""
+    import numpy as np  # here: the registry loads on the start-up path, numpy need not
+
     return np.asarray(x, dtype=object)
 
 
 def _along(join: Callable, v, axis=None):
     """join(*entries) of an object array: of all its entries, or along `axis` (then an
     object array of the results)."""
+    import numpy as np
+
     v = _entries(v)
     if axis is None or v.ndim == 0:  # a number is one entry along axis 0 (or -1)
         return join(*v.ravel())
@@ -165,6 +170,8 @@ def _logsumexp(sp, v, axis=None):
 
 
 def _softmax(sp, v, axis=None):
+    import numpy as np
+
     axis = -1 if axis is None else _axis(axis)
     exps = np.frompyfunc(sp.exp, 1, 1)(_entries(v))
     return exps / np.expand_dims(_along(sp.Add, exps, axis), axis)
@@ -178,6 +185,8 @@ def _norm(sp, v, p=None):
 
 def _per_matrix(fn: Callable, a):
     """fn of each matrix of an object array of matrices (its last two axes)."""
+    import numpy as np
+
     a = _entries(a)
     if a.ndim == 2:
         return fn(a)
@@ -188,7 +197,15 @@ def _det(sp, a):
     return _per_matrix(lambda m: sp.Matrix(m.tolist()).det(), a)
 
 
+def _logdet(sp, a):
+    import numpy as np
+
+    return np.frompyfunc(sp.log, 1, 1)(_det(sp, a))
+
+
 def _inv(sp, a):
+    import numpy as np
+
     def inverse(m):
         matrix = sp.Matrix(m.tolist())
         return np.array((matrix.adjugate() / matrix.det()).tolist(), dtype=object)
@@ -196,6 +213,8 @@ def _inv(sp, a):
 
 
 def _diag(sp, v):
+    import numpy as np
+
     v = _entries(v)
     if v.ndim == 2:
         return np.diagonal(v).copy()
@@ -315,21 +334,21 @@ ROWS: tuple[FunctionSpec, ...] = (
     FunctionSpec("transpose", 1, 1, lambda ops, a: ops.permute(a, *range(a.ndim - 1, -1, -1)),
                  lambda sp, a: _entries(a).T, lambda x: x, (ANYWHERE,), reduces=True,
                  shape="transpose"),
-    FunctionSpec("trace", 1, 1, "trace", lambda sp, a: sp.Add(*np.diagonal(_entries(a))),
+    FunctionSpec("trace", 1, 1, "trace", lambda sp, a: sp.Add(*_diag(sp, a)),
                  _arrays_only("trace"), (ANYWHERE,), aliases=("tr",), reduces=True,
                  shape="trace"),
     FunctionSpec("det", 1, 1, "det", _det, _arrays_only("det"), (ANYWHERE,), reduces=True,
                  shape="determinant"),
-    FunctionSpec("logdet", 1, 1, "logdet", lambda sp, a: np.frompyfunc(sp.log, 1, 1)(_det(sp, a)),
+    FunctionSpec("logdet", 1, 1, "logdet", _logdet,
                  _arrays_only("logdet"), (ANYWHERE,), reduces=True, shape="determinant"),
     FunctionSpec("inv", 1, 1, "inv", _inv, _arrays_only("inv"), (ANYWHERE,), reduces=True,
                  shape="inverse"),
     FunctionSpec("diag", 1, 1, "diag", _diag, _arrays_only("diag"), (ANYWHERE,), reduces=True,
                  shape="diag"),
-    FunctionSpec("outer", 2, 2, "outer", lambda sp, a, b: np.multiply.outer(_entries(a), _entries(b)),
+    FunctionSpec("outer", 2, 2, "outer", lambda sp, a, b: _entries(a)[..., None] * _entries(b),
                  _arrays_only("outer"), (ANYWHERE, ANYWHERE), reduces=True, shape="outer"),
     FunctionSpec("eye", 1, 1, lambda ops, n: ops.eye(int(n.data)),
-                 lambda sp, n: np.array(sp.eye(_axis(n)).tolist(), dtype=object),
+                 lambda sp, n: _entries(sp.eye(_axis(n)).tolist()),
                  _arrays_only("eye"), (between(1.0, 4.0),), reduces=True, shape="eye"),
     FunctionSpec("softmax", 1, 2,
                  lambda ops, x, axis=None: ops.softmax(x, -1 if axis is None else _axis(axis)),

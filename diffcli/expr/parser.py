@@ -12,8 +12,11 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 from .errors import ExprError, clip
 from .functions import FUNCTIONS, ArrayValued, FunctionSpec
@@ -563,6 +566,8 @@ class _Array:
     def stack(self, rows: list) -> np.ndarray:
         """The rows as one array; rows of different lengths or depths are an error naming
         the row."""
+        import numpy as np  # here: parsing an expression needs none of it
+
         first, _ = rows[0]
         for k, (row, span) in enumerate(rows[1:], start=2):
             if np.shape(row) != np.shape(first):
@@ -572,6 +577,8 @@ class _Array:
 
 
 def _extent(row) -> str:
+    import numpy as np
+
     shape = np.shape(row)
     if not shape:
         return "is a number"
