@@ -1,0 +1,77 @@
+"""gradcheck's corners against what torch.autograd.gradcheck does there (checked with torch
+2.13) and Jacobians worked by hand: inputs that are not differentiable, outputs that need
+no gradient, empty inputs and the wording of a mismatch."""
+
+import re
+
+import numpy as np
+
+import diffcli as dc
+from diffcli import autograd
+from diffcli.autograd.gradcheck import analytical_jacobian, numerical_jacobian
+
+
+class _SquareWithWrongBackward(autograd.Function):
+    """x**2 whose backward says 3x instead of 2x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**2
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 3 * x * g
+
+
+def test_gradcheck_skips_tensors_without_requires_grad_and_plain_numbers():
+    # torch: gradcheck(lambda a, b, k: a*b*k, (a, b, 2.0)) is True with b not requiring grad.
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    y = dc.tensor([3.0])
+    assert autograd.gradcheck(lambda a, b, k: a * b * k, (x, y, 2.0))
+    assert autograd.gradgradcheck(lambda a, b, k: a * a * b * k, (x, y, 2.0))
+
+
+def test_an_output_that_needs_no_gradient_has_a_zero_jacobian_block():
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+
+    def fn(a):
+        return a * 2, dc.tensor([1.0, 1.0, 1.0])
+
+    doubled, constant = analytical_jacobian(fn, (x,), 0)
+    np.testing.assert_array_equal(doubled, [[2.0, 0.0], [0.0, 2.0]])
+    np.testing.assert_array_equal(constant, np.zeros((3, 2)))
+    # torch: gradcheck of (a*2, torch.ones(3)) is True.
+    assert autograd.gradcheck(fn, (x,))
+
+
+def test_the_jacobian_by_an_empty_input_has_no_columns():
+    empty = dc.tensor(np.zeros(0), requires_grad=True)
+
+    def fn(a):
+        return a.sum() * dc.tensor([1.0, 1.0])
+
+    (numerical,) = numerical_jacobian(fn, (empty,), 0, 1e-6)
+    (analytical,) = analytical_jacobian(fn, (empty,), 0)
+    assert numerical.shape == analytical.shape == (2, 0)
+    assert autograd.gradcheck(fn, (empty,))  # as torch's
+
+
+def test_a_mismatch_is_worded_as_torchs_with_both_jacobians():
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    try:
+        autograd.gradcheck(_SquareWithWrongBackward.apply, (x,))
+    except autograd.GradcheckError as error:
+        message = str(error)
+    else:
+        raise AssertionError("a backward of 3x for x**2 passed gradcheck")
+    # torch: 'Jacobian mismatch for output 0 with respect to input 0,\nnumerical:...
+    # \nanalytical:...\n', numerical diag(2x) = diag(2, 4), analytical diag(3x) = diag(3, 6).
+    found = re.fullmatch(r"Jacobian mismatch for output 0 with respect to input 0,\n"
+                         r"numerical:(.*)\nanalytical:(.*)\n", message, re.S)
+    assert found, message
+    numbers = [[float(v) for v in re.findall(r"-?\d+\.?\d*", part)] for part in found.groups()]
+    np.testing.assert_allclose(numbers[0], [2, 0, 0, 4], atol=1e-6)
+    assert numbers[1] == [3, 0, 0, 6]
+
