@@ -5,6 +5,7 @@ no gradient, empty inputs and the wording of a mismatch."""
 import re
 
 import numpy as np
+import pytest
 
 import diffcli as dc
 from diffcli import autograd
@@ -75,3 +76,14 @@ def test_a_mismatch_is_worded_as_torchs_with_both_jacobians():
     np.testing.assert_allclose(numbers[0], [2, 0, 0, 4], atol=1e-6)
     assert numbers[1] == [3, 0, 0, 6]
 
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_a_nan_jacobian_fails_as_in_torch(fast_mode):
+    # sqrt at -1: both Jacobians are nan. torch.allclose (gradcheck's test) calls nan close
+    # to nothing, so torch's gradcheck fails there, in either mode, even without the
+    # undefined-gradient check (which fails it anyway: 0 * nan is not 0).
+    x = dc.tensor([-1.0], requires_grad=True)
+    assert not autograd.gradcheck(dc.sqrt, (x,), raise_exception=False, fast_mode=fast_mode,
+                                  check_undefined_grad=False)
+    assert autograd.gradcheck(dc.sqrt, (dc.tensor([4.0], requires_grad=True),),
+                              fast_mode=fast_mode, check_undefined_grad=False)
