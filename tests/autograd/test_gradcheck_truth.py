@@ -87,3 +87,27 @@ def test_a_nan_jacobian_fails_as_in_torch(fast_mode):
                                   check_undefined_grad=False)
     assert autograd.gradcheck(dc.sqrt, (dc.tensor([4.0], requires_grad=True),),
                               fast_mode=fast_mode, check_undefined_grad=False)
+
+
+def test_a_backward_that_varies_is_reported_in_torchs_words():
+    calls = []
+
+    class Jittery(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(None)
+            return g * (2 + 1e-7 * len(calls))
+
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(autograd.GradcheckError) as info:
+        autograd.gradcheck(Jittery.apply, (x,))
+    # torch's first sentence, word for word, then the tolerance and how to widen it.
+    assert str(info.value).startswith(
+        "Backward is not reentrant, i.e., running backward with same input and grad_output "
+        "multiple times gives different values, although analytical gradient matches "
+        "numerical gradient. The tolerance for nondeterminism was 0.0. If the backward is "
+        "meant to vary, pass nondet_tol=<tolerance>.")
