@@ -111,3 +111,29 @@ def test_a_backward_that_varies_is_reported_in_torchs_words():
         "multiple times gives different values, although analytical gradient matches "
         "numerical gradient. The tolerance for nondeterminism was 0.0. If the backward is "
         "meant to vary, pass nondet_tol=<tolerance>.")
+
+
+def _linear_with_uniform_error(delta):
+    """x -> A x (A fixed, 3x4) whose backward adds delta to every Jacobian entry."""
+    a = np.arange(12.0).reshape(3, 4) / 7
+
+    class Off(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return a @ x.data
+
+        @staticmethod
+        def backward(ctx, g):
+            return dc.tensor(a.T @ g.data + delta * g.data.sum())
+
+    return Off.apply
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_an_error_of_delta_in_every_entry_passes_exactly_when_delta_is_within_atol(fast_mode):
+    # Slow mode compares entries: |delta| <= atol (rtol = 0). Fast mode compares v^T J u,
+    # off by delta * sum(u) * sum(v), against torch's atol * sum(u) * sum(v): the same verdict.
+    x = dc.tensor([0.5, -1.0, 2.0, 0.25], requires_grad=True)
+    for delta, passes in [(0.9e-5, True), (1.1e-5, False)]:
+        assert autograd.gradcheck(_linear_with_uniform_error(delta), (x,), atol=1e-5, rtol=0.0,
+                                  raise_exception=False, fast_mode=fast_mode) is passes

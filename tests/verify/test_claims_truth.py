@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from diffcli.expr import parse
-from diffcli.verify import check_claims
+from diffcli.verify import check_claims, random_points
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "json.md"
 
@@ -47,3 +47,14 @@ def test_a_claim_sympy_had_no_time_for_says_why_and_is_judged_by_autograd():
     (component,) = data["components"]
     assert component["symbolic"] is None and component["formula"] is None
     assert component["autograd"] == pytest.approx(12.0) and component["verdict"] == "agrees"
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_random_points_alternate_the_box_and_the_given_points_scale(seed):
+    # Every point is in the domain of x, so the draws are kept in order: alternately
+    # uniform in [-3, 3] and normal around the point with its magnitude as the spread.
+    points = [p["x"] for p in random_points(parse("x"), {"x": 1000.0}, ["x"], 4, seed=seed)]
+    in_box = [abs(x) <= 3 for x in points]
+    assert in_box == [True, False, True, False], points
+    # A spread of 1000: two draws within 10 of the point would be a 1-in-10^4 chance.
+    assert max(abs(points[1] - 1000), abs(points[3] - 1000)) > 10, points
