@@ -53,8 +53,10 @@ def test_a_claim_sympy_had_no_time_for_says_why_and_is_judged_by_autograd():
 def test_random_points_alternate_the_box_and_the_given_points_scale(seed):
     # Every point is in the domain of x, so the draws are kept in order: alternately
     # uniform in [-3, 3] and normal around the point with its magnitude as the spread.
-    points = [p["x"] for p in random_points(parse("x"), {"x": 1000.0}, ["x"], 4, seed=seed)]
-    in_box = [abs(x) <= 3 for x in points]
-    assert in_box == [True, False, True, False], points
-    # A spread of 1000: two draws within 10 of the point would be a 1-in-10^4 chance.
-    assert max(abs(points[1] - 1000), abs(points[3] - 1000)) > 10, points
+    points = [p["x"] for p in random_points(parse("x"), {"x": 1000.0}, ["x"], 20, seed=seed)]
+    box, near = points[0::2], points[1::2]
+    assert all(-3 <= x <= 3 for x in box) and all(abs(x) > 3 for x in near), points
+    # Ten uniform draws all in [-1, 3] (or all in [-3, 1]) would be a 2% chance.
+    assert min(box) < -1 and max(box) > 1, box
+    # A spread of 1000: ten draws all within 10 of the point would be a 1-in-10^20 chance.
+    assert max(abs(x - 1000) for x in near) > 10, near
