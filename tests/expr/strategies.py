@@ -30,18 +30,40 @@ leaves = st.one_of(st.sampled_from(VARIABLES).map(Var),
                    numbers.map(lambda v: v if isinstance(v, Num) else Num(v)))
 
 
-def _extend(children, function_names):
-    def call(name):
-        spec = FUNCTIONS[name]
-        return st.lists(children, min_size=spec.min_args, max_size=spec.max_args).map(
-            lambda args: Call(name, tuple(args)))
+BINARY_OPS = ("+", "-", "*", "/", "**")
+# One draw picks a node. Calls are the likeliest kind, so that every function turns up;
+# a leaf is a twelfth, or most trees would be a lone leaf (st.recursive's median).
+_KINDS = ("+", "leaf", *BINARY_OPS[1:], "-x", "call", "call", "call", "call", "call")
 
-    return st.one_of(
-        st.tuples(st.sampled_from(["+", "-", "*", "/", "**"]), children, children).map(
-            lambda t: Binary(*t)),
-        children.map(lambda c: Unary("-", c)),
-        st.sampled_from(function_names).flatmap(call),
-    )
+
+@st.composite
+def _tree(draw, function_names: tuple[str, ...], budget: int) -> Node:
+    """A tree of at most `budget` leaves, each operation drawn so that it fits the budget
+    (an operand of one argument costs one too, which bounds the depth). st.recursive
+    throws away the draws that outgrow its limit; none
+    outgrows this one."""
+    if budget == 1:
+        return draw(leaves)
+    fitting = [name for name in function_names if FUNCTIONS[name].min_args <= budget]
+    kind = draw(st.sampled_from(_KINDS if fitting else _KINDS[:_KINDS.index("call")]))
+    if kind == "leaf":
+        return draw(leaves)
+    if kind == "-x":
+        return Unary("-", draw(_tree(function_names, budget - 1)))
+    if kind in BINARY_OPS:
+        left = draw(st.integers(1, budget - 1))
+        return Binary(kind, draw(_tree(function_names, left)),
+                      draw(_tree(function_names, budget - left)))
+    spec = FUNCTIONS[draw(st.sampled_from(fitting))]
+    count = draw(st.integers(spec.min_args, min(spec.max_args, budget)))
+    # One argument gets budget - 1; several share the budget, each at least one leaf.
+    remaining, args = budget - 1 if count == 1 else budget, []
+    for k in range(count):
+        share = remaining if k == count - 1 else draw(
+            st.integers(1, remaining - (count - 1 - k)))
+        args.append(draw(_tree(function_names, share)))
+        remaining -= share
+    return Call(spec.name, tuple(args))
 
 
 def _with_variable(tree: Node, name: str) -> Node:
@@ -67,8 +89,7 @@ def _with_variable(tree: Node, name: str) -> Node:
 
 def trees(function_names=ALL_FUNCTIONS, max_leaves=12, variable=True):
     """Random trees using the given functions; with `variable`, each has a variable."""
-    drawn = st.recursive(leaves, lambda c: _extend(c, list(function_names)),
-                         max_leaves=max_leaves)
+    drawn = _tree(tuple(function_names), max_leaves)
     if not variable:
         return drawn
     return st.builds(_with_variable, drawn, st.sampled_from(VARIABLES))
