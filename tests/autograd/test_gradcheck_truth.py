@@ -2,6 +2,7 @@
 2.13) and Jacobians worked by hand: inputs that are not differentiable, outputs that need
 no gradient, empty inputs and the wording of a mismatch."""
 
+import inspect
 import re
 
 import numpy as np
@@ -137,3 +138,103 @@ def test_an_error_of_delta_in_every_entry_passes_exactly_when_delta_is_within_at
     for delta, passes in [(0.9e-5, True), (1.1e-5, False)]:
         assert autograd.gradcheck(_linear_with_uniform_error(delta), (x,), atol=1e-5, rtol=0.0,
                                   raise_exception=False, fast_mode=fast_mode) is passes
+
+
+# torch 2.13's defaults of the options both functions share, from its signatures.
+TORCH_DEFAULTS = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3, "raise_exception": True,
+                  "nondet_tol": 0.0, "check_undefined_grad": True, "check_batched_grad": False,
+                  "fast_mode": False}
+
+
+@pytest.mark.parametrize("check", [autograd.gradcheck, autograd.gradgradcheck])
+def test_the_defaults_are_torchs(check):
+    parameters = inspect.signature(check).parameters
+    assert {name: parameters[name].default for name in TORCH_DEFAULTS} == TORCH_DEFAULTS
+
+
+def test_fast_mode_failing_where_slow_mode_passes_says_so_with_the_slow_jacobians():
+    # f = x0 - x1, whose backward is off by 9e-4 in both entries: within rtol = 1e-3 of each
+    # entry (slow mode passes), but v^T J u = u0 - u1 is small while the error is
+    # 9e-4 * (u0 + u1): fast mode fails, and says that slow mode might pass.
+    class Off(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[0] - x[1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return dc.tensor(np.array([1.0 + 9e-4, -1.0 + 9e-4]) * g.data)
+
+    x = dc.tensor([0.3, 0.7], requires_grad=True)
+    assert autograd.gradcheck(Off.apply, (x,), atol=0.0)
+    with pytest.raises(autograd.GradcheckError) as info:
+        autograd.gradcheck(Off.apply, (x,), atol=0.0, fast_mode=True)
+    detail = str(info.value).split("\n", 3)[3]
+    assert detail.startswith(
+        "\nThe above quantities relating the numerical and analytical jacobians are computed "
+        "in fast mode. Below, we recompute numerical and analytical jacobians in slow mode:\n\n"
+        "Numerical:\n")
+    largest = float(re.search(r"\n\nThe max per-element difference \(slow mode\) is: (\S+)\.\n"
+                              r"Fast gradcheck", detail).group(1))
+    assert largest == pytest.approx(9e-4, rel=1e-3)
+    assert detail.endswith("Fast gradcheck failed but element-wise differences are small: the "
+                           "check might pass with fast_mode=False.\n")
+
+
+class _TwoOutputs(autograd.Function):
+    """(2x, 3x) whose backward copes with both output gradients undefined, but with one
+    undefined and the other all zeros makes a gradient of ones."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
+        return x.data * 2, x.data * 3
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        if g1 is None and g2 is None:
+            return None
+        if g1 is None or g2 is None:
+            given, factor = (g2, 3) if g1 is None else (g1, 2)
+            return given * factor + float(not given.data.any())
+        return g1 * 2 + g2 * 3
+
+
+def test_each_output_gradient_is_made_undefined_alone_as_well_as_all_at_once():
+    # All undefined at once passes; only the second output undefined, with zeros for the
+    # first, brings out the ones: torch checks each output alone for this.
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    assert autograd.gradcheck(_TwoOutputs.apply, (x,), check_undefined_grad=False)
+    with pytest.raises(autograd.GradcheckError) as info:
+        autograd.gradcheck(_TwoOutputs.apply, (x,))
+    message = str(info.value)
+    assert message.startswith("Expected all input grads to be undefined or zero when all "
+                              "output grads are undefined or zero. A backward receives None")
+    assert message.endswith("and must then give None or zeros.")
+
+
+def test_a_backward_that_cannot_take_an_undefined_gradient_is_named_in_torchs_words():
+    class NoneUnaware(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = dc.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(autograd.GradcheckError) as info:
+        autograd.gradcheck(NoneUnaware.apply, (x,))
+    assert str(info.value) == (
+        "Expected backward function to handle undefined output grads. A backward receives "
+        "None for an output whose gradient is undefined (zeros when its Function materializes "
+        "grads, the default), and must then give None or zeros.")
+
+
+def test_float32_inputs_are_refused_by_name():
+    x = dc.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    with pytest.raises(ValueError) as info:
+        autograd.gradcheck(lambda a: a * 2, (x,))
+    assert str(info.value) == "gradcheck expects float64 inputs; input 0 is float32"
