@@ -238,3 +238,10 @@ def test_float32_inputs_are_refused_by_name():
     with pytest.raises(ValueError) as info:
         autograd.gradcheck(lambda a: a * 2, (x,))
     assert str(info.value) == "gradcheck expects float64 inputs; input 0 is float32"
+
+
+def test_the_verifiers_function_check_uses_gradchecks_tolerances():
+    from diffcli.verify.function_check import GRADCHECK_ATOL, GRADCHECK_EPS, GRADCHECK_RTOL
+
+    ours = {"eps": GRADCHECK_EPS, "atol": GRADCHECK_ATOL, "rtol": GRADCHECK_RTOL}
+    assert ours == {name: TORCH_DEFAULTS[name] for name in ours}
