@@ -245,3 +245,35 @@ def test_the_verifiers_function_check_uses_gradchecks_tolerances():
 
     ours = {"eps": GRADCHECK_EPS, "atol": GRADCHECK_ATOL, "rtol": GRADCHECK_RTOL}
     assert ours == {name: TORCH_DEFAULTS[name] for name in ours}
+
+
+def test_check_batched_grad_is_refused_with_the_way_out():
+    x = dc.tensor([1.0], requires_grad=True)
+    with pytest.raises(NotImplementedError) as info:
+        autograd.gradcheck(lambda a: a * 2, (x,), check_batched_grad=True)
+    assert str(info.value) == ("check_batched_grad=True needs batched gradients (vmap), which "
+                               "diffcli does not have; leave check_batched_grad=False")
+
+
+def test_gradgradcheck_differentiates_by_the_output_gradient_too():
+    # A backward of 2 * g with g detached: right at first order, but its vjp does not
+    # depend on the output gradient v through the graph (d vjp / d v = 0, truly 2), which
+    # torch's gradgradcheck catches because its random v require grad.
+    class Detached(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.detach() * 2
+
+    x = dc.tensor([0.5, -1.0], requires_grad=True)
+    assert autograd.gradcheck(Detached.apply, (x,))
+    assert not autograd.gradgradcheck(Detached.apply, (x,), raise_exception=False)
+
+
+def test_gradgradcheck_accepts_an_input_the_output_does_not_use():
+    # torch: gradgradcheck(lambda a, b: a * 2, (a, b)) is True with b unused.
+    x, y = dc.tensor([0.5], requires_grad=True), dc.tensor([2.0], requires_grad=True)
+    assert autograd.gradgradcheck(lambda a, b: a**3, (x, y))

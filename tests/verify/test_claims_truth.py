@@ -60,3 +60,9 @@ def test_random_points_alternate_the_box_and_the_given_points_scale(seed):
     assert min(box) < -1 and max(box) > 1, box
     # A spread of 1000: ten draws all within 10 of the point would be a 1-in-10^20 chance.
     assert max(abs(x - 1000) for x in near) > 10, near
+
+
+def test_a_claim_naming_a_variable_without_a_value_is_refused_by_name():
+    with pytest.raises(ValueError) as info:
+        check_claims(parse("x**2"), {"x": parse("2*x + z")}, {"x": 1.0})
+    assert str(info.value) == "the claimed derivative for 'x' uses 'z', which has no value"
