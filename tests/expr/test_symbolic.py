@@ -37,3 +37,14 @@ def test_vectors_of_different_lengths_are_refused_with_both_lengths():
 def test_floor_and_ceiling_are_steps_whose_derivative_is_zero():
     x = symbol("x")
     assert sympy.diff(to_sympy(parse("floor(x) + ceil(x)")), x) == 0
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("2**10", sympy.Integer(1024)),
+    ("9**9**9", sympy.oo),  # as the engine: inf, not an exact integer of 370 million digits
+    ("(-9)**9**9", -sympy.oo),  # an odd power of a negative base: -inf
+    ("(-8)**0.5", sympy.nan),  # the engine's nan, not sympy's imaginary 2*sqrt(2)*I
+])
+def test_a_power_of_two_numbers_is_the_engines_when_a_double_cannot_hold_it(text, want):
+    got = to_sympy(parse(text))
+    assert got == want or (want is sympy.nan and got is sympy.nan)

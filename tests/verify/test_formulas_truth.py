@@ -21,6 +21,9 @@ def test_taylor_coefficients_of_exp_at_zero_are_one_over_k_factorial():
     assert wrong["agree"] is False
     assert wrong["max_abs_error"] == pytest.approx(1 / 30, rel=1e-12)
     assert wrong["max_rel_error"] == pytest.approx(1 / 6, rel=1e-12)
+    # A gap of exactly 1 (2 for 1): relative to the larger, 1/2.
+    off = check_taylor(parse("exp(x)"), {"x": 0.0}, "x", [2.0, 1.0])
+    assert off["max_abs_error"] == 1.0 and off["max_rel_error"] == 0.5
 
 
 def test_taylor_without_sympy_says_why_and_judges_nothing():
