@@ -94,7 +94,8 @@ def _slow_check(fn: Callable, args: tuple, eps: float, atol: float, rtol: float,
         analytical = analytical_jacobian(fn, args, i)
         again = analytical_jacobian(fn, args, i)
         for j, (num, ana, ana2) in enumerate(zip(numerical, analytical, again)):
-            if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
+            # nan is close to nothing, as in torch.allclose: a nan Jacobian fails the check.
+            if not np.allclose(ana, num, rtol=rtol, atol=atol):
                 raise GradcheckError(_mismatch(j, i, num, ana))
             _check_reentrant(ana, ana2, nondet_tol)
 
@@ -125,7 +126,7 @@ def _fast_check(fn: Callable, args: tuple, eps: float, atol: float, rtol: float,
             _check_reentrant(analytical, _flat(second, args[i]) @ us[i], nondet_tol)
             numerical = v @ jus[i][j]
             tolerance = atol * us[i].sum() * v.sum()
-            if not np.isclose(analytical, numerical, rtol=rtol, atol=tolerance, equal_nan=True):
+            if not np.isclose(analytical, numerical, rtol=rtol, atol=tolerance):
                 raise GradcheckError(
                     _mismatch(j, i, numerical, analytical)
                     + _slow_mode_detail(fn, args, i, j, eps, atol, rtol)
@@ -164,7 +165,7 @@ def _slow_mode_detail(fn: Callable, args: tuple, index: int, output: int, eps: f
         f"Numerical:\n {numerical}\nAnalytical:\n{analytical}\n\n"
         f"The max per-element difference (slow mode) is: {largest}.\n"
     )
-    if np.allclose(analytical, numerical, rtol=rtol, atol=atol, equal_nan=True):
+    if np.allclose(analytical, numerical, rtol=rtol, atol=atol):
         detail += ("Fast gradcheck failed but element-wise differences are small: the check "
                    "might pass with fast_mode=False.\n")
     return detail

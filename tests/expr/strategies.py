@@ -35,19 +35,44 @@ leaves = st.one_of(st.sampled_from(VARIABLES).map(Var),
                    numbers.map(lambda v: v if isinstance(v, Num) else Num(v)))
 
 
-def _extend(children, function_names, operators, any_arity):
-    def call(name):
-        spec = FUNCTIONS[name]
-        # An axis or an order as a second argument must be a literal: only at any_arity.
-        most = spec.max_args if any_arity or spec.shape == "elementwise" else spec.min_args
-        return st.lists(children, min_size=spec.min_args, max_size=most).map(
-            lambda args: Call(name, tuple(args)))
+# One draw picks a node. Calls are the likeliest kind, so that every function turns up;
+# a leaf is a twelfth, or most trees would be a lone leaf (st.recursive's median).
+_KINDS = ("+", "leaf", "-", "*", "/", "**", "-x", "call", "call", "call", "call", "call")
 
-    return st.one_of(
-        st.tuples(st.sampled_from(operators), children, children).map(lambda t: Binary(*t)),
-        children.map(lambda c: Unary("-", c)),
-        st.sampled_from(function_names).flatmap(call),
-    )
+
+@st.composite
+def _tree(draw, function_names: tuple[str, ...], budget: int, operators: tuple[str, ...],
+          any_arity: bool) -> Node:
+    """A tree of at most `budget` leaves, each operation drawn so that it fits the budget
+    (an operand of one argument costs one too, which bounds the depth). st.recursive
+    throws away the draws that outgrow its limit; none outgrows this one. `any_arity`:
+    calls take any count of arguments their row allows (an axis or an order as a second
+    argument then is a tree, which only the parser accepts)."""
+    if budget == 1:
+        return draw(leaves)
+    fitting = [name for name in function_names if FUNCTIONS[name].min_args <= budget]
+    kinds = _KINDS if fitting else _KINDS[:_KINDS.index("call")]
+    kind = draw(st.sampled_from(kinds + ("@",) if "@" in operators else kinds))
+    if kind == "leaf":
+        return draw(leaves)
+    subtree = lambda leaves_left: _tree(function_names, leaves_left, operators,  # noqa: E731
+                                        any_arity)
+    if kind == "-x":
+        return Unary("-", draw(subtree(budget - 1)))
+    if kind in operators:
+        left = draw(st.integers(1, budget - 1))
+        return Binary(kind, draw(subtree(left)), draw(subtree(budget - left)))
+    spec = FUNCTIONS[draw(st.sampled_from(fitting))]
+    most = spec.max_args if any_arity or spec.shape == "elementwise" else spec.min_args
+    count = draw(st.integers(spec.min_args, min(most, budget)))
+    # One argument gets budget - 1; several share the budget, each at least one leaf.
+    remaining, args = budget - 1 if count == 1 else budget, []
+    for k in range(count):
+        share = remaining if k == count - 1 else draw(
+            st.integers(1, remaining - (count - 1 - k)))
+        args.append(draw(subtree(share)))
+        remaining -= share
+    return Call(spec.name, tuple(args))
 
 
 def _with_variable(tree: Node, name: str) -> Node:
@@ -76,8 +101,7 @@ def trees(function_names=ALL_FUNCTIONS, max_leaves=12, variable=True, syntax_onl
     default they evaluate at numbers; `syntax_only` adds `@` and every row's every arity
     (trees for the parser, not for the engine)."""
     operators = (*OPERATORS, "@") if syntax_only else OPERATORS
-    drawn = st.recursive(leaves, lambda c: _extend(c, list(function_names), operators,
-                                                   syntax_only), max_leaves=max_leaves)
+    drawn = _tree(tuple(function_names), max_leaves, operators, syntax_only)
     if not variable:
         return drawn
     return st.builds(_with_variable, drawn, st.sampled_from(VARIABLES))

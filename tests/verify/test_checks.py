@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from diffcli.expr import parse
@@ -84,13 +84,24 @@ MODERATE = st.floats(-2, 2).map(lambda v: 0.0 if abs(v) < 1e-6 else v)
 
 
 @settings(max_examples=2 * settings.default.max_examples, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(trees(SMOOTH, max_leaves=6), st.lists(MODERATE, min_size=3, max_size=3))
+          suppress_health_check=[HealthCheck.too_slow])
+@given(trees(SMOOTH, max_leaves=6), st.tuples(*[MODERATE] * len(VARIABLES)))
 def test_no_false_alarm_on_correct_gradients(tree, coords):
     point = dict(zip(VARIABLES, coords, strict=True))
     result = check_gradient(tree, point)
-    assume(result.skipped is None)
-    assert result.agree, result.to_json()
+    # Counted, not asserted: sympy out of time, and a gradient that autograd (like torch)
+    # makes nan where sympy cancels the trouble away (x**(x - x) at x = -1: 0 * log(-1)),
+    # which the check calls a mismatch on purpose; still, such a nan is never a match.
+    cancelled = [c for c in result.components if not np.all(np.isfinite(c.autograd))
+                 and c.symbolic is not None and np.all(np.isfinite(c.symbolic))]
+    if result.skipped is not None:
+        event("sympy skipped")
+    elif cancelled:
+        event("autograd nan where sympy has a number")
+        assert all(c.status != "match" for c in cancelled), result.to_json()
+    else:
+        event("judged")
+        assert result.agree, result.to_json()
 
 
 def test_each_witness_says_whether_it_agrees_with_autograd():
