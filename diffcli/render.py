@@ -170,19 +170,44 @@ def _console_class() -> type:
     return QuietConsole
 
 
+# Past this many entries an array is shown by its corners, EDGE a side on each axis, as
+# numpy prints it: a 512x512 gradient in full is 3 MB of text that rich takes minutes on.
+MAX_SHOWN = 1000
+EDGE = 3
+
+
 def number(value: Any) -> str:
-    """A number or nested list as people read it: 12 rather than 12.0, 12 significant digits."""
+    """A number or nested list as people read it: 12 rather than 12.0, 12 significant
+    digits; a large array by its corners, "…" standing for the rest."""
     if value is None:
         return "-"
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, list):
-        return "[" + ", ".join(number(item) for item in value) + "]"
+        return _listed(value, _size(value) > MAX_SHOWN)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.12g}"
+
+
+def _size(items: list) -> int:
+    """Entries of a nested list, counted down its first items (arrays are rectangular)."""
+    size = 1
+    while isinstance(items, list):
+        size *= len(items)
+        items = items[0] if items else None
+    return size
+
+
+def _listed(items: list, corners: bool) -> str:
+    if corners and len(items) > 2 * EDGE:
+        shown = [_listed(item, True) if isinstance(item, list) else number(item)
+                 for item in (*items[:EDGE], *items[-EDGE:])]
+        return "[" + ", ".join([*shown[:EDGE], "…", *shown[EDGE:]]) + "]"
+    return "[" + ", ".join(_listed(item, corners) if isinstance(item, list) else number(item)
+                           for item in items) + "]"
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
