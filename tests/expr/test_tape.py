@@ -115,7 +115,10 @@ def test_most_random_trees_are_compared_with_sympy_and_the_rest_are_counted():
     run()
     counts = Counter(outcomes)
     assert len(outcomes) == 100
-    assert counts["compared"] >= 50, counts
+    # The exact counts move with hypothesis' version (46 to 51 compared, 34 to 40 with
+    # no finite number, seen so far): the bounds leave room for that, not for a generator
+    # that mostly draws trees no witness can judge.
+    assert counts["compared"] >= 40, counts
     assert counts["non-finite value"] + counts["non-finite gradient"] <= 45, counts
 
 

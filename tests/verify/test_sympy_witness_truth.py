@@ -79,9 +79,9 @@ def test_without_fork_a_thread_runs_the_job(no_fork):
 
 def test_without_fork_a_late_job_is_left_behind_in_a_daemon_thread(no_fork):
     release = threading.Event()
+    before = set(threading.enumerate())  # other tests may have left threads of their own
     assert run_with_budget(release.wait, 0.05) == (None, "skipped: timed out")
     # Still waiting, but a daemon: it cannot keep the interpreter from exiting.
-    waiting = [t for t in threading.enumerate() if t is not threading.current_thread()
-               and t.is_alive()]
+    waiting = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     assert waiting and all(t.daemon for t in waiting)
     release.set()
