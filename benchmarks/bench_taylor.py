@@ -61,18 +61,18 @@ def nested_nth(n: int, stop: float) -> float:
 
 def bench_orders(stop: float = 5.0, repeats: int = 3) -> list[Row]:
     """Taylor mode against diffcli's nested grad, order by order."""
-    rows, nested_on = [], True
+    rows, nested = [], None
     for n in ORDERS:
-        nested = functools.partial(nested_nth, n, stop) if nested_on else None
-        if nested is not None:
-            try:
-                nested()
+        if nested is not None or n == ORDERS[0]:
+            try:  # one run within the budget decides; the timed runs then may not stop
+                nested_value = nested_nth(n, stop)
+                nested = functools.partial(nested_nth, n, math.inf)
             except TooCostly:
-                nested, nested_on = None, False
+                nested = None
         taylor, ref = medians([functools.partial(taylor_nth, n), nested],
                               1 if n > 8 and nested else repeats, scale=1e3)
         row = Row(f"d^{n}/dx^{n} exp(sin x), taylor", "ms", taylor, "nested grad", ref)
-        if nested is not None and not math.isclose(taylor_nth(n), nested_nth(n, stop),
+        if nested is not None and not math.isclose(taylor_nth(n), nested_value,
                                                     rel_tol=1e-9):
             row.met, row.note = False, "WRONG: taylor and nested differ"
         elif nested is None:
