@@ -32,8 +32,9 @@ __all__ = ["derivative", "derivatives", "grad", "hessian", "value"]
 def _parsed(expr_text: str) -> tuple[Any, tuple[str, ...]]:
     node = parse(expr_text)
     if has_reduction(node):
-        raise ValueError(f"{expr_text!r} reduces (sum, mean, prod, dot or norm), so its points "
-                         "are not independent: the batch API takes elementwise expressions")
+        raise ValueError(f"{expr_text!r} mixes entries (a reduction, @ or a matrix function), "
+                         "so its points are not independent: the batch API takes elementwise "
+                         "expressions")
     return node, tuple(variables(node))
 
 

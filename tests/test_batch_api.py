@@ -63,9 +63,10 @@ def test_grad_agrees_with_central_differences():
     np.testing.assert_allclose(got["x"], fd, rtol=1e-6, atol=1e-8)
 
 
-def test_a_reduction_is_refused_because_points_would_mix():
-    with pytest.raises(ValueError, match="elementwise"):
-        batch.grad("sum(x)", x=X)
+@pytest.mark.parametrize("text", ["sum(x)", "x@y", "trace(x)"])
+def test_an_expression_that_mixes_entries_is_refused_because_points_would_mix(text):
+    with pytest.raises(ValueError, match="mixes entries .* elementwise"):
+        batch.grad(text, x=X, y=X)
 
 
 def test_missing_and_unknown_columns_are_named():

@@ -209,3 +209,13 @@ def test_clipped_values_are_placed_where_they_are_not_amid_the_undefined_part(cl
     ((label, _, _, near),) = CLIPPED.findall(run.stderr)
     assert label == "∂/∂x"
     assert 0 < float(near) < 0.05
+
+
+def test_a_shape_error_points_at_the_operator_in_the_text_typed(cli):
+    run = cli("plot", "sin(x) + x@y", "--wrt", "x", "--from", "0", "--to", "1", "--at", "y=2")
+    assert run.code == 2
+    assert run.stderr.splitlines() == [
+        "error: () @ (): '@' needs arrays of at least one axis (use * for a number)",
+        "  sin(x) + x@y",
+        "            ^",
+    ]

@@ -21,7 +21,7 @@ from ..errors import BadInput, ExitStatus, names_text
 from ..files import need, suffix, written
 from ..options import NO_VALUES, Expr, Tolerance, Values
 from ..output import at_text
-from ..values import bind, parse, parse_values, variables
+from ..values import bind, check_shapes, parse, parse_values, variables
 
 _PANEL_ROWS = 12  # terminal chart height per order, in text rows
 
@@ -65,6 +65,7 @@ def plot(
     if wrt in fixed:
         raise BadInput(f"'{wrt}' is along the x axis: give it --from and --to, not --at")
     bind(names, {**fixed, wrt: 0.0}, [wrt])
+    check_shapes(node, {**fixed, wrt: 0.0}, expression)
     lo, hi = (_bound(parse_value, text, flag) for text, flag in ((start, "--from"), (end, "--to")))
     if not lo < hi:
         raise BadInput(f"--from must be below --to, got {lo:g} and {hi:g}")
