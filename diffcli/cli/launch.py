@@ -13,7 +13,7 @@ CHECKED = ("grad", "derivative", "hessian", "jacobian")
 def main() -> None:
     """Console-script entry point."""
     if will_use_sympy(sys.argv[1:]):
-        from diffcli.verify.sympy_witness import prestart
+        from diffcli.verify.budget import prestart
 
         prestart()
     from .app import main as run

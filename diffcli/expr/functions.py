@@ -180,7 +180,7 @@ def _softmax(sp, v, axis=None):
 def _norm(sp, v, p=None):
     if p is None:
         return sp.sqrt(sp.Add(*(a**2 for a in _entries(v).ravel())))
-    return sp.Add(*(sp.Abs(a) ** p for a in _entries(v).ravel())) ** (1 / sp.sympify(p))
+    return sp.Add(*(sp.Abs(a) ** p for a in _entries(v).ravel())) ** (sp.S.One / p)
 
 
 def _per_matrix(fn: Callable, a):

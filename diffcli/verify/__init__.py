@@ -13,9 +13,9 @@ _HOME = {
     **dict.fromkeys(("NESTED_BUDGET", "TooCostly", "differentiate", "directional",
                      "gradient", "gradient_along", "jacobians", "nested_derivative",
                      "nonfinite_origin"), "autograd_witness"),
-    **dict.fromkeys(("BatchCheck", "Check", "Component", "check_batch", "check_derivative",
-                     "check_gradient", "check_hessian", "check_jacobian", "check_jvp"),
-                    "checks"),
+    **dict.fromkeys(("BatchCheck", "check_batch"), "batch_checks"),
+    **dict.fromkeys(("Check", "Component", "check_derivative", "check_gradient",
+                     "check_hessian", "check_jacobian", "check_jvp"), "checks"),
     **dict.fromkeys(("ClaimCheck", "ClaimComponent", "check_claims", "random_points"),
                     "claims"),
     "finite_difference": "differences",
@@ -25,7 +25,7 @@ _HOME = {
                     "function_check"),
     **dict.fromkeys(("Status", "Tolerances"), "judging"),
     **dict.fromkeys(("PROOF_TIMEOUT", "prove_claim"), "proof"),
-    "run_with_budget": "sympy_witness",
+    "run_with_budget": "budget",
 }
 
 __all__ = sorted(_HOME)

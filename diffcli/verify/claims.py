@@ -13,10 +13,11 @@ import numpy as np
 from diffcli.expr.tree import Node, has_reduction, to_text, variables
 
 from .autograd_witness import kinks, nested_derivative
+from .budget import run_with_budget
 from .common import close, evaluate, plain, point_values, sum_to
 from .mistakes import Mistake, diagnose
 from .proof import PROOF_TIMEOUT, prove_claim
-from .sympy_witness import element_shapes, run_with_budget, symbolic_job
+from .sympy_witness import element_shapes, symbolic_job
 
 CLAIM_RTOL, CLAIM_ATOL = 1e-9, 1e-11
 

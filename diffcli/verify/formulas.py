@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from diffcli.expr.tree import Node
 
-from .sympy_witness import run_with_budget
+from .budget import run_with_budget
 
 
 @dataclass

@@ -13,8 +13,9 @@ import numpy as np
 from diffcli import autograd
 from diffcli.expr.tree import Node
 
+from .budget import run_with_budget
 from .common import plain, point_values
-from .sympy_witness import element_shapes, run_with_budget, symbolic_job
+from .sympy_witness import element_shapes, symbolic_job
 
 GRADCHECK_EPS, GRADCHECK_RTOL, GRADCHECK_ATOL = 1e-6, 1e-3, 1e-5  # autograd.gradcheck's
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from diffcli.expr.tree import Node
 
-from .sympy_witness import derivative_of, run_with_budget
+from .budget import run_with_budget
+from .sympy_witness import derivative_of
 
 PROOF_TIMEOUT = 1.0  # seconds per claim, by default
 

@@ -38,7 +38,7 @@ def test_a_one_point_check_leaves_sympy_to_the_worker_started_before_the_engine(
                 if line.startswith("import time:")]
     assert "numpy" in imported
     assert not [m for m in imported if m.split(".")[0] == "sympy"]
-    assert imported.index("diffcli.verify.sympy_witness") < imported.index("typer")
+    assert imported.index("diffcli.verify.budget") < imported.index("typer")
 
 
 @pytest.mark.parametrize(("args", "expected"), [

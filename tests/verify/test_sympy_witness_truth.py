@@ -11,7 +11,7 @@ import pytest
 
 from diffcli.expr import parse
 from diffcli.verify import check_derivative, check_gradient
-from diffcli.verify.sympy_witness import run_with_budget
+from diffcli.verify.budget import run_with_budget
 
 
 @pytest.mark.parametrize(("text", "x", "want"), [

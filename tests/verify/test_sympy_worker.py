@@ -10,8 +10,8 @@ from functools import partial
 
 import pytest
 
-from diffcli.verify import sympy_witness
-from diffcli.verify.sympy_witness import prestart, run_with_budget
+from diffcli.verify import budget
+from diffcli.verify.budget import prestart, run_with_budget
 
 
 def _gone(pid):
@@ -25,9 +25,9 @@ def _gone(pid):
 @pytest.fixture
 def worker():
     prestart()
-    (started,) = sympy_witness._WORKER
+    (started,) = budget._WORKER
     yield started.pid
-    assert sympy_witness._WORKER == []  # the job took it
+    assert budget._WORKER == []  # the job took it
     assert _gone(started.pid)  # and it was reaped
 
 
