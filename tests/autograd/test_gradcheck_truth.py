@@ -112,6 +112,7 @@ def test_a_backward_that_varies_is_reported_in_torchs_words():
         "multiple times gives different values, although analytical gradient matches "
         "numerical gradient. The tolerance for nondeterminism was 0.0. If the backward is "
         "meant to vary, pass nondet_tol=<tolerance>.")
+    assert autograd.gradcheck(Jittery.apply, (x,), nondet_tol=1e-5)
 
 
 def _linear_with_uniform_error(delta):
@@ -231,6 +232,7 @@ def test_a_backward_that_cannot_take_an_undefined_gradient_is_named_in_torchs_wo
         "Expected backward function to handle undefined output grads. A backward receives "
         "None for an output whose gradient is undefined (zeros when its Function materializes "
         "grads, the default), and must then give None or zeros.")
+    assert autograd.gradcheck(NoneUnaware.apply, (x,), check_undefined_grad=False)
 
 
 def test_float32_inputs_are_refused_by_name():
