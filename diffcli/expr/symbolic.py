@@ -12,7 +12,9 @@ the symbols `to_sympy` uses; `lambdify_modules()` the `modules` that evaluate it
 expressions on arrays.
 
 Importing this module imports sympy (about half a second); only verify's symbolic side
-and the `symbolic` command do.
+and the `symbolic` command do. It does not import numpy: a point of numbers needs none, so
+sympy's worker (forked before numpy loads) checks one without paying for it; arrays bring
+numpy in where they are made.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ import sys
 import types
 from collections.abc import Mapping
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sympy
 
 from .functions import FUNCTIONS, ROWS, resolve
 from .tree import Binary, Call, Node, Num, Unary, Var, transform
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _defer_tensors() -> None:
@@ -70,6 +75,8 @@ def symbol(name: str, index: int | tuple[int, ...] | None = None) -> sympy.Symbo
 
 def symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
     """A numpy object array of shape `shape` holding the symbol of each entry."""
+    import numpy as np
+
     out = np.empty(shape, dtype=object)
     for index in np.ndindex(shape):
         out[index] = symbol(name, index)
@@ -95,6 +102,8 @@ _FUNCTIONS = {name: resolve(spec.sympy, _Sympy()) for name, spec in FUNCTIONS.it
 
 def lambdify_modules() -> list:
     """lambdify's `modules`: numpy, with elementwise versions of the functions it lacks."""
+    import numpy as np
+
     own = {spec.sympy: np.vectorize(spec.lambdify, otypes=[float])
            for spec in ROWS if spec.lambdify is not None}
     return [own, "numpy"]
@@ -105,11 +114,27 @@ def _power(base, exponent):
     exact integer has 370 million digits) it is what the engine computes, inf or nan,
     rather than an exact power that would never finish."""
     if base.is_Number and exponent.is_Number:
-        with np.errstate(all="ignore"):
-            value = np.power(float(base), float(exponent))
-        if not np.isfinite(value):
-            return {np.inf: sympy.oo, -np.inf: -sympy.oo}.get(float(value), sympy.nan)
+        value = _float_power(float(base), float(exponent))
+        if not math.isfinite(value):
+            return {math.inf: sympy.oo, -math.inf: -sympy.oo}.get(value, sympy.nan)
     return sympy.Pow(base, exponent)
+
+
+def _float_power(base: float, exponent: float) -> float:
+    """base**exponent in doubles: finite exactly where numpy's power (the engine's) is,
+    and numpy's inf or nan where it is not. math.pow answers first, so that a point of
+    numbers is built without importing numpy; numpy decides only near a double's limits
+    and where math.pow has no answer."""
+    try:
+        value = math.pow(base, exponent)
+        if abs(value) < 1e308:
+            return value
+    except (OverflowError, ValueError):
+        pass
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return float(np.power(base, exponent))
 
 
 _BINARY = {
@@ -155,16 +180,25 @@ def _chain(join, left, right):
     return _Chain([_done(left), _done(right)], join)
 
 
+def _is_array(value) -> bool:
+    """Whether `value` is a numpy (object) array. None exists until something has loaded
+    numpy, so an expression of numbers is built without importing it."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
 def _elementwise(fn, args: list):
     """Apply fn to scalars, or entry by entry across object arrays (broadcast as numpy's)."""
-    if not any(isinstance(a, np.ndarray) for a in args):
+    if not any(_is_array(a) for a in args):
         return fn(*args)
+    import numpy as np
+
     return np.frompyfunc(fn, len(args), 1)(*args)
 
 
 def _plain(value):
     """A row's result as to_sympy hands it on: a 0-d array as its one entry."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
+    if _is_array(value) and value.ndim == 0:
         return value.item()
     return value
 
@@ -184,13 +218,15 @@ def to_sympy(node: Node, shapes: Mapping[str, int | tuple[int, ...]] | None = No
             return symbols(n.name, shape) if shape else symbol(n.name)
         if isinstance(n, Unary):
             return _elementwise(lambda a: -a if n.op == "-" else a, [_done(args[0])])
-        scalar = not any(isinstance(a, np.ndarray) for a in args)
+        scalar = not any(_is_array(a) for a in args)
         if isinstance(n, Binary) and scalar and n.op in ("+", "-", "*"):
             right = -_done(args[1]) if n.op == "-" else args[1]
             return _chain(sympy.Mul if n.op == "*" else sympy.Add, args[0], right)
         args = [_done(a) for a in args]
         if isinstance(n, Binary):
             if n.op == "@":
+                import numpy as np
+
                 return _plain(np.matmul(*args))
             return _elementwise(_BINARY[n.op], args)
         assert isinstance(n, Call)
@@ -199,7 +235,7 @@ def to_sympy(node: Node, shapes: Mapping[str, int | tuple[int, ...]] | None = No
         return _elementwise(_FUNCTIONS[n.name], args)
 
     result = _done(transform(node, build))
-    return result.tolist() if isinstance(result, np.ndarray) else result
+    return result.tolist() if _is_array(result) else result
 
 
 

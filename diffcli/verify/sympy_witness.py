@@ -26,12 +26,20 @@ def element_shapes(nodes: Sequence[Node], values: Mapping,
     """{name: shape} of the array variables that get one symbol per entry: all of them
     for full derivatives, and only where arrays meet reductions (or matrix functions) when
     an elementwise expression's vectors are a batch of points."""
-    import numpy as np
-
-    arrays = {k: tuple(np.shape(v)) for k, v in values.items() if np.ndim(v)}
+    arrays = _array_shapes(values)
     if elementwise and not any(has_reduction(n) for n in nodes):
         return None
     return arrays or None
+
+
+def _array_shapes(values: Mapping) -> dict[str, tuple[int, ...]]:
+    """{name: shape} of the values that are arrays. A point of numbers has none and is
+    read without numpy, which sympy's worker, forked before numpy loads, then never imports."""
+    if all(isinstance(v, (int, float)) for v in values.values()):
+        return {}
+    import numpy as np
+
+    return {k: tuple(np.shape(v)) for k, v in values.items() if np.ndim(v)}
 
 
 def _symbols(name: str, shapes: Mapping | None) -> list:
@@ -176,15 +184,13 @@ def witness_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...
     matrices is sympy's matrix calculus where it answers (closed=True: the text is the
     closed form); the rest go over element symbols while the arrays hold at most
     ELEMENT_BUDGET entries together."""
-    import numpy as np
-
     shapes = element_shapes(nodes, point, elementwise)
     out: list = [None] * len(comps)
     if shapes:
         for k, (index, wrt) in enumerate(comps):
             out[k] = matrix_derivative(nodes[index], wrt, point)
     rest = [k for k, found in enumerate(out) if found is None]
-    size = sum(int(np.size(v)) for v in point.values() if np.ndim(v))
+    size = sum(math.prod(shape) for shape in _array_shapes(point).values())
     if rest and shapes and size > ELEMENT_BUDGET:
         return out, (f"skipped: too large for the symbolic witness ({size} elements, "
                      f"budget {ELEMENT_BUDGET})")
