@@ -20,6 +20,7 @@ import typer
 
 from diffcli import __version__, render
 
+from . import interrupts
 from .errors import BadInput, ExitStatus, explain
 from .options import expand
 
@@ -154,10 +155,15 @@ def main() -> None:
 
     wanted = sys.argv[1] if len(sys.argv) > 1 else ""
     args = sys.argv[1:]
-    group = typer.main.get_command(new_app([wanted]) if wanted in COMMANDS else __getattr__("app"))
-    if wanted in COMMANDS:
-        args = [wanted, *operands_last(args[1:], group.commands[wanted])]
+    try:  # the command's module loads here: a Ctrl-C in its imports ends the run
+        group = typer.main.get_command(new_app([wanted]) if wanted in COMMANDS
+                                       else __getattr__("app"))
+        if wanted in COMMANDS:
+            args = [wanted, *operands_last(args[1:], group.commands[wanted])]
+    except KeyboardInterrupt:
+        interrupts.stop()
     try:
+        # typer turns a Ctrl-C that no batch answered into exit 130, without a word
         status = group.main(args=args, prog_name="diffcli", standalone_mode=False)
     except NoArgsIsHelpError as err:
         err.show()
@@ -166,7 +172,7 @@ def main() -> None:
         name = f"diffcli {wanted}" if wanted in COMMANDS else "diffcli"
         render.error(f"{err.format_message()} (see '{name} --help')")
         status = err.exit_code
-    except typer.Abort:  # click's word for Ctrl-C (and end of input at a prompt)
+    except typer.Abort:  # end of input at a prompt
         render.error("aborted")
         status = ExitStatus.INTERRUPTED
     _leave(status or ExitStatus.OK)
@@ -216,12 +222,18 @@ def _leave(status: int) -> NoReturn:
 
     Unloading numpy, typer and the rest costs about 15 ms, a sixth of a one-point run,
     and there is nothing left to clean up: no file is open for writing, and a sympy
-    child has always been reaped by now.
+    child has always been reaped by now. A Ctrl-C that nothing answered (typer's silent
+    130, or one whose exception Python dropped) gets its line and exit 130 here.
     """
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         status = _reader_gone()
+    except KeyboardInterrupt:
+        pass  # noted by the handler: answered below
+    if interrupts.pending():
+        sys.stderr.write(interrupts.LINE)
+        status = ExitStatus.INTERRUPTED
     sys.stderr.flush()
     os._exit(status)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from diffcli import render
 
+from . import interrupts
 from .errors import BadInput, ExitStatus, names_text
 from .output import BatchOutput
 from .values import bind, variables
@@ -70,6 +71,7 @@ def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool,
         else:
             sink.flush()
             render.error(f"interrupted: {sink.written}{of} results written")
+        interrupts.answered()
         return ExitStatus.INTERRUPTED
 
 
@@ -101,6 +103,7 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
 
     if job.check and job.check_every is None or not n or not vectorisable(job.node, columns):
         for i in render.progress(n, "checking" if job.check else "differentiating"):
+            interrupts.raise_if_lost()  # a point's lazy imports may have dropped one
             doc, status = job.one({k: c[i] for k, c in columns.items()}, targets)
             doc["line"] = read.line_numbers[i]
             statuses.append(status)
@@ -109,6 +112,7 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
     else:
         value, fields = job.every(columns, n, targets)
         check = job.check_every(columns, targets, fields) if job.check else None
+        interrupts.raise_if_lost()
         if check is not None and False in check.agree():
             statuses.append(ExitStatus.CHECK_FAILED)
         progress.done = n
@@ -133,6 +137,7 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
         statuses.append(write_results(output, kind, columns_of(docs), strict))
     else:
         statuses.append(out.close())
+    interrupts.raise_if_lost()
     return ExitStatus.BAD_INPUT if read.bad else max(statuses)
 
 

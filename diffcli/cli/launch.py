@@ -1,23 +1,32 @@
-"""The console script's first step: a command that will check with sympy forks sympy's
-worker before typer and the engine load, so that sympy's start-up (most of a one-point
-check) overlaps the rest of it; then the CLI runs as usual (`app.main`)."""
+"""The console script's first step: Ctrl-C is watched (see interrupts.py), a command that
+will check with sympy forks sympy's worker before typer and the engine load, so that
+sympy's start-up (most of a one-point check) overlaps the rest of it; then the CLI runs as
+usual (`app.main`)."""
 
 from __future__ import annotations
 
 import sys
+
+from . import interrupts
 
 # The commands that check with sympy: one point unless told not to, a batch when asked.
 CHECKED = ("grad", "derivative", "hessian", "jacobian")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    if will_use_sympy(sys.argv[1:]):
-        from diffcli.verify.budget import prestart
+    """Console-script entry point. A Ctrl-C during the imports (most of a short run) ends
+    it with one line and exit 130, never a traceback."""
+    interrupts.watch()
+    try:
+        if will_use_sympy(sys.argv[1:]):
+            from diffcli.verify.budget import prestart
 
-        prestart()
-    from .app import main as run
+            prestart()
+        from .app import main as run
 
+        interrupts.raise_if_lost()
+    except KeyboardInterrupt:
+        interrupts.stop()
     run()
 
 

@@ -136,6 +136,12 @@ class _Worker:
 _WORKER: list[_Worker] = []  # the prestarted worker, until a job takes it
 
 
+def stop_worker() -> None:
+    """Stop the prestarted worker that no job took (a run interrupted before its check)."""
+    while _WORKER:
+        _WORKER.pop().stop()
+
+
 def prestart() -> None:
     """Fork sympy's worker now, to import sympy while the caller goes on with its own
     start-up; the next run_with_budget hands it its job. Call it before the heavy imports
