@@ -9,8 +9,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from diffcli import autograd
-from diffcli.autograd import forward
-from diffcli.autograd.forward import NoTangentRule
 from diffcli.autograd.ops import stack
 from diffcli.expr.tape import build
 from diffcli.expr.tree import FUNCTIONS, Call, Node, Var, postorder
@@ -103,6 +101,8 @@ def jacobians(nodes: Sequence[Node], point: Mapping, names: Sequence[str],
     `second` the Hessian blocks d2 node / d a d b of one scalar node: every block in one
     forward-mode pass (functional's vectorize=True). A function the engine cannot push
     tangents through goes block by block with nested_derivative."""
+    from diffcli.autograd.forward import NoTangentRule  # here: a gradient needs no forward mode
+
     values = point_values(point)
 
     def outputs(*xs):
@@ -126,6 +126,8 @@ def jacobians(nodes: Sequence[Node], point: Mapping, names: Sequence[str],
 def directional(node: Node, point: Mapping, direction: Mapping) -> tuple[np.ndarray, np.ndarray]:
     """(value, d/dt f(v + t d_v) at t = 0) by forward mode over the tape; each direction
     has its variable's shape."""
+    from diffcli.autograd import forward
+
     values = point_values(point)
     names = list(direction)
 

@@ -25,6 +25,17 @@ def test_one_point_json_loads_neither_sympy_nor_rich():
     assert not {m for m in imported if m.split(".")[0] in ("sympy", "rich")}
 
 
+@pytest.mark.parametrize("check", ["--check", "--no-check"])
+def test_a_gradient_loads_neither_forward_mode_nor_the_functional_api(check):
+    run = run_process(*ONE_POINT[:-1], check, python_flags=("-X", "importtime"))
+    assert run.code == 0
+    assert json.loads(run.stdout)["gradient"] == {"x": 12.0, "y": 6.0}  # 3x^2, 2y by hand
+    imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "diffcli.autograd.engine" in imported  # the listing is there
+    assert not imported & {"diffcli.autograd.forward", "diffcli.autograd.functional"}
+
+
 def test_a_one_point_check_leaves_sympy_to_the_worker_started_before_the_engine():
     run = run_process("grad", "x**3 + y**2", "--at", "x=2", "--at", "y=3", "--json",
                       python_flags=("-X", "importtime"))
