@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,8 +26,7 @@ from .values import bind, variables
 PointResult = tuple[dict, ExitStatus]
 
 
-@dataclass
-class BatchJob:
+class BatchJob(NamedTuple):
     """A command's work over a batch. `one(values, targets)` answers one point;
     `every(columns, n, targets)` answers all at once as (values, fields): each field an
     array with the batch axis first, a dict of such arrays, or a value shared by all.
@@ -75,12 +73,12 @@ def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool,
         return ExitStatus.INTERRUPTED
 
 
-@dataclass
 class _Progress:
     """How far a batch got, for the line that an interrupt writes."""
 
-    total: int | None = None
-    done: int = 0
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.done = 0
 
 
 def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | None,

@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,8 +45,7 @@ def engine_op(name: str) -> Callable[..., Tensor]:
     return _ENGINE_OPS[name]
 
 
-@dataclass
-class Tape:
+class Tape(NamedTuple):
     """The evaluated expression: output, leaves by name, and (node, tensor) pairs."""
 
     output: Tensor
