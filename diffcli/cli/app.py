@@ -8,6 +8,7 @@ does), so a run imports that command's module and nothing of the others; help,
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -162,6 +163,7 @@ def main() -> None:
             args = [wanted, *operands_last(args[1:], group.commands[wanted])]
     except KeyboardInterrupt:
         interrupts.stop()
+    collect_from_here()
     try:
         # typer turns a Ctrl-C that no batch answered into exit 130, without a word
         status = group.main(args=args, prog_name="diffcli", standalone_mode=False)
@@ -176,6 +178,14 @@ def main() -> None:
         render.error("aborted")
         status = ExitStatus.INTERRUPTED
     _leave(status or ExitStatus.OK)
+
+
+def collect_from_here() -> None:
+    """The collector back on for the command, if the console script ran the imports
+    without it (see launch.main); what they made is frozen, never to be walked again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def operands_last(args: list[str], command: Any) -> list[str]:

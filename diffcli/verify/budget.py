@@ -5,6 +5,7 @@ its budget, or in sympy's worker, forked first thing by a command that will chec
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -172,6 +173,9 @@ def _serve(jobs: int, results: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the caller; it kills us
         import diffcli.expr.symbolic  # noqa: F401  (sympy)
 
+        if not gc.isenabled():  # imported without the collector (see cli.launch)
+            gc.freeze()
+            gc.enable()
         _send(results, pickle.dumps(("ready", None)))
         job = pickle.loads(_receive_bytes(jobs))
         try:

@@ -178,3 +178,29 @@ def test_several_expressions_may_start_with_a_minus_sign():
     run = run_process("jacobian", "-x", "-x*y", "--at", "x=1,y=2", "--json", "--no-check")
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout)["jacobian"] == [[-1.0, 0.0], [-2.0, -1.0]]  # by hand
+
+
+# Runs the console script and says, as two modules start to load, whether the cyclic
+# collector is on: typer during start-up, the autograd witness inside the command.
+GC_PROBE = """
+import gc, importlib.abc, sys
+
+class Probe(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name in ("typer", "diffcli.verify.autograd_witness"):
+            sys.stderr.write(f"{name} {gc.isenabled()}\\n")
+        return None
+
+sys.meta_path.insert(0, Probe())
+sys.argv = ["diffcli", *sys.argv[1:]]
+from diffcli.cli.launch import main
+main()
+"""
+
+
+def test_start_up_imports_run_without_the_collector_and_the_command_with_it():
+    proc = subprocess.run([sys.executable, "-c", GC_PROBE, *ONE_POINT], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["gradient"] == {"x": 12.0, "y": 6.0}  # 3x^2, 2y by hand
+    assert proc.stderr.splitlines() == ["typer False", "diffcli.verify.autograd_witness True"]

@@ -52,6 +52,17 @@ def test_a_closure_goes_to_a_fresh_child_and_the_worker_is_stopped(worker):
     assert skipped is None and found not in (here, worker)
 
 
+def test_a_worker_forked_without_the_collector_runs_its_job_with_it():
+    # The console script imports without the collector and forks the worker then; sympy's
+    # objects are frozen once imported, and the job gets the collector back.
+    code = ("import gc; gc.disable(); from functools import partial; "
+            "from diffcli.verify.budget import prestart, run_with_budget; prestart(); "
+            "print(run_with_budget(partial(gc.isenabled), 60.0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out == "(True, None)\n"
+
+
 def test_no_time_at_all_skips_without_starting_anything():
     assert run_with_budget(partial(os.getpid), 0.0) == (None, "skipped: timed out")
 
