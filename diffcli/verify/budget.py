@@ -110,9 +110,11 @@ class _Worker:
         `meanwhile()` running here in the meantime; the wait for sympy's import comes
         first and is not counted."""
         try:
+            # The job waits in the pipe, so the worker starts it the moment sympy is in
+            # rather than after a message to here and back.
+            _send(self.jobs, payload)
             if _receive(self.results) != ("ready", None):
                 raise EOFError
-            _send(self.jobs, payload)
             start = time.monotonic()
             if meanwhile is not None:
                 meanwhile()

@@ -35,6 +35,11 @@ def test_the_prestarted_worker_runs_the_job_in_its_own_process(worker):
     assert run_with_budget(partial(os.getpid), 10.0) == (worker, None)
 
 
+def test_a_job_larger_than_a_pipe_holds_reaches_the_worker(worker):
+    # It is sent before the worker says it is ready: the write must not wait on that.
+    assert run_with_budget(partial(len, b"x" * 1_000_000), 60.0) == (1_000_000, None)
+
+
 def test_a_job_past_its_budget_is_skipped_and_the_worker_killed(worker):
     start = time.monotonic()
     assert run_with_budget(partial(time.sleep, 30), 0.5) == (None, "skipped: timed out")
