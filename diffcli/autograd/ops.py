@@ -275,15 +275,20 @@ def _all(mask: Any) -> bool:
     return bool(mask) if _ndim(mask) == 0 else bool(mask.all())
 
 
+def _is_whole(exponent: Any) -> bool:
+    """Whether the exponent is one whole number (an int, or a float such as 2.0)."""
+    return _ndim(exponent) == 0 and float(exponent).is_integer()
+
+
 def _power(base: Any, exponent: Any) -> Any:
     """``base ** exponent``, with the same values as np.power.
 
     For a single whole-number exponent, the power of |base| with the sign put back:
     glibc's pow takes a path about 30 times slower for negative bases. A square is one
     multiplication, as numpy's own ``**`` does it, and a first power a copy (the square's
-    gradient takes one).
+    recorded gradient takes one).
     """
-    if _ndim(exponent) == 0 and _ndim(base) and float(exponent).is_integer():
+    if _ndim(base) and _is_whole(exponent):
         if exponent == 2:
             return np.square(base)
         if exponent == 1:
@@ -330,10 +335,6 @@ class Pow(Function):
             if _any(base == 0):
                 grad_b = where((base == 0) & (_data(b) >= 0), 0.0, grad_b)
         return grad_a, grad_b
-
-
-def _is_whole(exponent: Any) -> bool:
-    return _ndim(exponent) == 0 and float(exponent).is_integer()
 
 
 def _alike_arrays(g: Tensor, a: Tensor) -> bool:
