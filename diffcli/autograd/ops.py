@@ -275,15 +275,20 @@ def _all(mask: Any) -> bool:
     return bool(mask) if _ndim(mask) == 0 else bool(mask.all())
 
 
+def _is_whole(exponent: Any) -> bool:
+    """Whether the exponent is one whole number (an int, or a float such as 2.0)."""
+    return _ndim(exponent) == 0 and float(exponent).is_integer()
+
+
 def _power(base: Any, exponent: Any) -> Any:
     """``base ** exponent``, with the same values as np.power.
 
     For a single whole-number exponent, the power of |base| with the sign put back:
     glibc's pow takes a path about 30 times slower for negative bases. A square is one
     multiplication, as numpy's own ``**`` does it, and a first power a copy (the square's
-    gradient takes one).
+    recorded gradient takes one).
     """
-    if _ndim(exponent) == 0 and _ndim(base) and float(exponent).is_integer():
+    if _ndim(base) and _is_whole(exponent):
         if exponent == 2:
             return np.square(base)
         if exponent == 1:
@@ -304,7 +309,9 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Operand, b: Operand) -> Any:
         out = _make(Pow.compute(a, b))
-        ctx._save_values(a, b, out)
+        # Only the exponent's gradient reads the power: kept for it alone, so that the
+        # power (a**2 before a sum) is freed before backward runs.
+        ctx._save_values(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
@@ -316,6 +323,8 @@ class Pow(Function):
             exponent = _data(b)
             if _all(exponent == 0):
                 grad_a = g * 0.0
+            elif not state.grad_enabled and _is_whole(exponent) and _alike_arrays(g, a):
+                grad_a = _make(_whole_power_grad(g.data, a.data, exponent))
             else:
                 grad_a = g * b * a ** (b - 1.0)
                 if _any(exponent == 0):
@@ -326,6 +335,26 @@ class Pow(Function):
             if _any(base == 0):
                 grad_b = where((base == 0) & (_data(b) >= 0), 0.0, grad_b)
         return grad_a, grad_b
+
+
+def _alike_arrays(g: Tensor, a: Tensor) -> bool:
+    """Whether ``g`` and ``a`` are float64 arrays of one shape: then a fresh array computed
+    from them can take the rest of a gradient in place, with the plain rule's dtype."""
+    gd, ad = g.data, a.data
+    return (type(gd) is np.ndarray and type(ad) is np.ndarray and gd.shape == ad.shape
+            and gd.dtype == ad.dtype == np.float64)
+
+
+def _whole_power_grad(g: np.ndarray, a: np.ndarray, n: Any) -> np.ndarray:
+    """``g * n * a**(n-1)`` in one fresh array (the rule's three temporaries cost page
+    faults on large arrays); for values only, when no graph is being recorded."""
+    if n == 2:
+        out = np.multiply(g, a)
+    else:
+        out = _power(a, n - 1.0)
+        out *= g
+    out *= n
+    return out
 
 
 class Atan2(Function):

@@ -33,8 +33,8 @@ class BatchJob(NamedTuple):
     `check_every(columns, targets, fields)` checks all points at once (a
     verify.BatchCheck); without it a checked batch runs point by point."""
 
-    expression: str
-    node: Any
+    expression: str | list[str]  # as the JSON's "expression": jacobian's is a list
+    nodes: list[Any]
     fixed: dict[str, Any]
     wrt: list[str] | None
     check: bool
@@ -85,7 +85,7 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
          kind: str | None, sink: render.Lines, progress: _Progress) -> ExitStatus:
     from .tables import columns_of, flatten, write_results
 
-    names = variables(job.node)
+    names = list(dict.fromkeys(name for node in job.nodes for name in variables(node)))
     read, columns = _columns(names, job.fixed, source, strict)
     n = progress.total = len(read)
     targets = bind(names, columns, job.wrt)
@@ -99,7 +99,8 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
         else:
             out.add(doc)
 
-    if job.check and job.check_every is None or not n or not vectorisable(job.node, columns):
+    if job.check and job.check_every is None or not n or not all(
+            vectorisable(node, columns) for node in job.nodes):
         for i in render.progress(n, "checking" if job.check else "differentiating"):
             interrupts.raise_if_lost()  # a point's lazy imports may have dropped one
             doc, status = job.one({k: c[i] for k, c in columns.items()}, targets)
@@ -109,7 +110,8 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
             emit(doc)
     else:
         value, fields = job.every(columns, n, targets)
-        check = job.check_every(columns, targets, fields) if job.check else None
+        # A constant has nothing to check, as for one point.
+        check = job.check_every(columns, targets, fields) if job.check and targets else None
         interrupts.raise_if_lost()
         if check is not None and False in check.agree():
             statuses.append(ExitStatus.CHECK_FAILED)
@@ -147,12 +149,15 @@ def batch_only(output: str | None) -> None:
 
 
 def _take(fields: dict[str, Any], i: int) -> dict[str, Any]:
-    """Point i's share of the fields: arrays and dicts of arrays are indexed, the rest shared."""
+    """Point i's share of the fields: arrays, and dicts and lists of arrays, are indexed;
+    the rest is shared."""
     def one(field: Any) -> Any:
         if isinstance(field, np.ndarray):
             return field[i]
         if isinstance(field, dict):
             return {key: one(value) for key, value in field.items()}
+        if isinstance(field, list):
+            return [one(item) for item in field]
         return field
 
     return {key: one(field) for key, field in fields.items()}
@@ -237,6 +242,8 @@ def _fast_lines(expression: str, read: Any, columns: dict[str, Any], value: Any,
     def slot(field: Any) -> str:
         if isinstance(field, dict):
             return "{" + ", ".join(f"{json.dumps(k)}: {slot(v)}" for k, v in field.items()) + "}"
+        if isinstance(field, list):
+            return "[" + ", ".join(slot(v) for v in field) + "]"
         if isinstance(field, np.ndarray):
             results.append(field)
             return "%s"

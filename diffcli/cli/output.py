@@ -71,14 +71,24 @@ def _draw_batch(docs: list[dict]) -> None:
     first = docs[0]
     columns = ["line", *first["at"], "value", *_batch_results(first)]
     rows = [[d["line"], *d["at"].values(), d["value"], *_batch_results(d).values()] for d in docs]
-    render.show_table(first["expression"], columns, rows)
+    expression = first["expression"]
+    render.show_table(expression if isinstance(expression, str) else ", ".join(expression),
+                      columns, rows)
 
 
 def _batch_results(doc: dict) -> dict[str, Any]:
-    """The columns a batch table shows for one point: each partial, each Taylor coefficient,
-    or the one derivative."""
+    """The columns a batch table shows for one point: each partial (and second partial,
+    once per pair), each Jacobian cell, each Taylor coefficient, or the one derivative."""
+    gradient = {f"∂/∂{name}": g for name, g in doc.get("gradient", {}).items()}
+    if "hessian" in doc:
+        names = doc["variables"]
+        return {**gradient, **{render.derivative_label((a, b)): doc["hessian"][i][j]
+                               for i, a in enumerate(names) for j, b in enumerate(names) if j >= i}}
+    if "jacobian" in doc:
+        return {f"∂({text})/∂{name}": doc["jacobian"][i][j]
+                for i, text in enumerate(doc["expression"]) for j, name in enumerate(doc["variables"])}
     if "gradient" in doc:
-        return {f"∂/∂{name}": g for name, g in doc["gradient"].items()}
+        return gradient
     if "coefficients" in doc:
         return {f"c{k}": c for k, c in enumerate(doc["coefficients"])}
     return {render.derivative_label(doc["wrt"]): doc["derivative"]}

@@ -68,18 +68,19 @@ def read_table(data: bytes, kind: str, names: list[str]) -> Points:
 
 def flatten(doc: dict) -> dict[str, Any]:
     """{"at": {"x": 1}, "value": 2} -> {"at.x": 1, "value": 2}: numbers, booleans and
-    arrays only (leaves may be whole columns). A list of numbers per point (Taylor
-    coefficients), or its column of rows, becomes one column per index: "coefficients.0"."""
+    arrays only (leaves may be whole columns). A list per point (Taylor coefficients, a
+    Hessian's rows), or its column of rows, becomes one column per index:
+    "coefficients.0", "hessian.0.1"."""
     flat: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 walk(f"{prefix}.{key}" if prefix else key, item)
-        elif isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
-            walk(prefix, {str(k): v for k, v in enumerate(value)})
-        elif isinstance(value, np.ndarray) and value.ndim == 2:
-            walk(prefix, {str(k): column for k, column in enumerate(value.T)})
+        elif isinstance(value, list):
+            walk(prefix, {str(k): item for k, item in enumerate(value)})
+        elif isinstance(value, np.ndarray) and value.ndim >= 2:  # the batch axis first
+            walk(prefix, {str(k): value[:, k] for k in range(value.shape[1])})
         elif isinstance(value, (bool, int, float, np.number)) or (
                 isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
             flat[prefix] = value

@@ -1,7 +1,9 @@
-"""Property tests (hypothesis): broadcasting reductions and gradient accumulation.
+"""Property tests (hypothesis): broadcasting reductions, gradient accumulation, and the
+numpy shortcuts some backward rules take when no graph is recorded.
 
 The truth is plain numpy: a broadcast input's gradient is the output gradient summed
-over every axis that broadcasting stretched.
+over every axis that broadcasting stretched. A shortcut must also give what the rule
+written in Tensor ops gives (the one ``create_graph=True`` runs).
 """
 
 import numpy as np
@@ -122,3 +124,28 @@ def test_retained_graph_run_k_times_accumulates_k_times(arr, k):
     for _ in range(k):
         y.backward(retain_graph=True)
     np.testing.assert_allclose(x.grad.data, k * 2 * arr)
+
+
+WHOLE_EXPONENTS = st.sampled_from([1, 2, 3, 4, -1, -2, -3, 2.0, 3.0])
+
+
+@SETTINGS
+@given(broadcast_pair(), WHOLE_EXPONENTS, st.booleans())
+def test_whole_power_gradient_shortcut_equals_the_recorded_rule_and_numpy(pair, n, weighted):
+    a, w = pair
+    a = np.where(np.abs(a) < 0.1, 1.0, a)  # negative powers stay finite
+    x = dc.tensor(a, requires_grad=True)
+    # Unweighted, the power's incoming gradient is sum's read-only broadcast of a one.
+    loss = ((x**n) * dc.tensor(w)).sum() if weighted else (x**n).sum()
+    (shortcut,) = autograd.grad(loss, x, retain_graph=True)
+    (recorded,) = autograd.grad(loss, x, create_graph=True)
+    upstream = reduce_to(np.broadcast_to(w, np.broadcast_shapes(a.shape, w.shape)), a.shape)
+    upstream = upstream if weighted else np.ones_like(a)
+    want = upstream * n * np.power(a, n - 1.0)
+    assert shortcut.grad_fn is None and recorded.grad_fn is not None
+    np.testing.assert_allclose(shortcut.data, want, rtol=1e-13)
+    np.testing.assert_allclose(recorded.data, shortcut.data, rtol=1e-14)
+    # The second derivative comes from the recorded rule, which the shortcut must not replace.
+    (second,) = autograd.grad(recorded.sum(), x)
+    np.testing.assert_allclose(second.data, upstream * n * (n - 1) * np.power(a, n - 2.0),
+                               rtol=1e-13)

@@ -30,3 +30,21 @@ def test_untouched_saved_output_gives_the_derivative():
     x = dc.tensor([1.0, 2.0], requires_grad=True)
     x.exp().sum().backward()
     np.testing.assert_allclose(x.grad.data, np.exp([1.0, 2.0]), rtol=1e-15)
+
+
+def test_a_power_with_a_constant_exponent_keeps_no_output_so_changing_it_is_allowed():
+    # PyTorch's pow(Tensor, Scalar) keeps only its base: x**2 may be changed in place.
+    x = dc.tensor([1.5, -2.0], requires_grad=True)
+    y = x**2
+    y.mul_(3.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [9.0, -12.0])  # 3 * 2x
+
+
+def test_a_power_with_an_exponent_that_needs_a_gradient_keeps_its_output():
+    # pow(Tensor, Tensor) keeps its result for the exponent's gradient, as in PyTorch.
+    x = dc.tensor([1.5, 2.0], requires_grad=True)
+    y = x ** dc.tensor(2.0, requires_grad=True)
+    y.mul_(3.0)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        y.sum().backward()

@@ -97,7 +97,7 @@ def derivative(
             return verify.check_batch(node, columns, [(",".join(sequence), tuple(sequence))],
                                       [fields["derivative"]], **tolerance.as_kwargs())
 
-        job = BatchJob(expression, node, values, sequence, check, one, every, check_every)
+        job = BatchJob(expression, [node], values, sequence, check, one, every, check_every)
         return run_batch(job, points, out.json, out.strict, output)
     batch_only(output)
     bind(variables(node), values, sequence)

@@ -55,7 +55,7 @@ def grad(expression: Expr, at: Values = NO_VALUES, wrt: Wrt = None, points: Poin
                                       [fields["gradient"][name] for name in targets],
                                       **tolerance.as_kwargs())
 
-        job = BatchJob(expression, node, values, wrt, check, one, every, check_every)
+        job = BatchJob(expression, [node], values, wrt, check, one, every, check_every)
         return run_batch(job, points, out.json, out.strict, output)
     batch_only(output)
     targets = bind(variables(node), values, wrt)

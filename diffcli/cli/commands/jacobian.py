@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from diffcli import render, verify
 
 from ..app import command
-from ..options import NO_VALUES, Check, Output, Tolerance, Values
+from ..batch import BatchJob, PointResult, batch_only, run_batch
+from ..options import NO_VALUES, Check, Output, PointsFile, ResultsFile, Tolerance, Values
 from ..output import at_text, check_notes, checked, emit
 from ..values import bind, build, check_shapes, parse, parse_values, variables
 
@@ -20,6 +22,8 @@ def jacobian(
         list[str], typer.Argument(help="One or more expressions (the rows).", show_default=False)
     ],
     at: Values = NO_VALUES,
+    points: PointsFile = None,
+    output: ResultsFile = None,
     check: Check = None,
     *,
     tolerance: Tolerance,
@@ -31,17 +35,35 @@ def jacobian(
     """
     nodes = [parse(text) for text in expressions]
     values = parse_values(at)
+    # On by default for one point; a batch is checked only when asked.
+    check = check if points is None else bool(check)
+
+    def one(point: dict[str, Any], names: list[str]) -> PointResult:
+        matrix = verify.jacobians(nodes, point, names)
+        value = [build(node, point, text, requires_grad=False).output.data
+                 for node, text in zip(nodes, expressions)]
+        doc = {"expression": expressions, "at": point, "value": value, "variables": names,
+               "jacobian": matrix, "check": None}
+        return doc, checked(doc, check, lambda: verify.check_jacobian(
+            nodes, point, matrix, names, **tolerance.as_kwargs()))
+
+    if points is not None:
+        def every(columns: dict[str, np.ndarray], n: int, names: list[str]) -> tuple:
+            # Elementwise over the columns: one reverse pass per row gives each point its row.
+            rows = [verify.gradient(node, columns, names, batch=n) for node in nodes]
+            value = np.stack([row_value for row_value, _ in rows], axis=1)
+            matrix = [[gradient[name] for name in names] for _, gradient in rows]
+            return value, {"variables": names, "jacobian": matrix}
+
+        # A checked batch goes point by point: the batch check takes one expression.
+        job = BatchJob(expressions, nodes, values, None, check, one, every)
+        return run_batch(job, points, out.json, out.strict, output)
+    batch_only(output)
     used = list(dict.fromkeys(name for node in nodes for name in variables(node)))
     names = bind(used, values, None)
     for node, text in zip(nodes, expressions):
         check_shapes(node, values, text)
-    matrix = verify.jacobians(nodes, values, names)
-    value = [build(node, values, text, requires_grad=False).output.data
-             for node, text in zip(nodes, expressions)]
-    doc = {"expression": expressions, "at": values, "value": value, "variables": names,
-           "jacobian": matrix, "check": None}
-    status = checked(doc, check, lambda: verify.check_jacobian(
-        nodes, values, matrix, names, **tolerance.as_kwargs()))
+    doc, status = one(values, names)
     return max(status, emit(doc, out.json, out.strict, _draw))
 
 

@@ -67,7 +67,7 @@ def taylor(
                                                  for row, at in zip(table, columns[name])])
             return table[:, 0], fields
 
-        job = BatchJob(expression, node, values, [name], check, one, every)
+        job = BatchJob(expression, [node], values, [name], check, one, every)
         return run_batch(job, points, out.json, out.strict, output)
     batch_only(output)
     bind(variables(node), values, [name])
