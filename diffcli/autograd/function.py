@@ -339,28 +339,55 @@ _new = object.__new__
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
 _NO_EDGE = (None, 0)
+_BOTH, _FIRST, _SECOND = (_NEEDS.setdefault(k, k) for k in ((True, True), (True, False),
+                                                            (False, True)))
 
 
 def _apply_recorded(cls: type[Function], args: tuple) -> Any:
     """Run forward with recording off and make its outputs the children of a new node."""
-    ctx = cls._node_class()
-    edges: list = []
-    needs = []
-    for a in args:
+    ctx = _new(cls._node_class)
+    if len(args) == 2:  # a binary op: the edges and flags without the general loop's lists
+        a, b = args
         if type(a) is Tensor and a._requires_grad:
-            needs.append(True)
-            node = a.grad_fn
-            if node is None:
-                edges += (accumulator_of(a), 0)
+            node_a = a.grad_fn
+            nr_a = a._output_nr
+            if node_a is None:
+                node_a = accumulator_of(a)
+            if type(b) is Tensor and b._requires_grad:
+                node_b = b.grad_fn
+                nr_b = b._output_nr
+                if node_b is None:
+                    node_b = accumulator_of(b)
+                ctx.needs_input_grad = _BOTH
             else:
-                edges += (node, a._output_nr)
-        else:
-            needs.append(False)
-            edges += _NO_EDGE
-    key = tuple(needs)
-    ctx.needs_input_grad = _NEEDS.get(key) or _NEEDS.setdefault(key, key)
+                node_b, nr_b = _NO_EDGE
+                ctx.needs_input_grad = _FIRST
+        else:  # apply came here, so b needs a gradient
+            node_a, nr_a = _NO_EDGE
+            node_b = b.grad_fn
+            nr_b = b._output_nr
+            if node_b is None:
+                node_b = accumulator_of(b)
+            ctx.needs_input_grad = _SECOND
+        ctx._edges = (node_a, nr_a, node_b, nr_b)
+    else:
+        edges: list = []
+        needs = []
+        for a in args:
+            if type(a) is Tensor and a._requires_grad:
+                needs.append(True)
+                node = a.grad_fn
+                if node is None:
+                    edges += (accumulator_of(a), 0)
+                else:
+                    edges += (node, a._output_nr)
+            else:
+                needs.append(False)
+                edges += _NO_EDGE
+        key = tuple(needs)
+        ctx.needs_input_grad = _NEEDS.get(key) or _NEEDS.setdefault(key, key)
+        ctx._edges = tuple(edges)
     ctx._saved = None
-    ctx._edges = tuple(edges)
     if state.anomaly_enabled:
         ctx.metadata["traceback_"] = _forward_traceback()
     if cls.compute is not None:
