@@ -218,10 +218,10 @@ def _run(
             if grads is not None:
                 # The node's backward, called from here: one frame fewer per reentrant level.
                 if node._materialize_grads:
-                    shapes = node._output_shapes
-                    for nr, g in enumerate(grads):
-                        if g is None and shapes[nr] is not None:
-                            grads[nr] = _make(np.zeros(shapes[nr]))
+                    for g in grads:
+                        if g is None:
+                            _materialize(node, grads)
+                            break
                 results = node._function.backward(node, *grads)
                 if results.__class__ is not tuple:
                     results = (results,)
@@ -229,21 +229,24 @@ def _run(
                     results = _gradient_per_input(node, results, len(edges) // 2)
                 if check_nan:
                     _check_nan(node, results)
-                if not retain_graph:
+                if not retain_graph and node._saved is not None:
                     node._release()
-            index = -1
-            pairs = iter(edges)
-            for child, nr in zip(pairs, pairs):
-                index += 1
+            # A while loop over the flat edges: no iterator objects for one or two inputs.
+            last = len(edges) - 2
+            position = -2
+            while position < last:
+                position += 2
+                child = edges[position]
                 if child is None:
                     continue
                 remaining = deps.get(child)
                 if remaining is None:
                     continue
-                if results is not None and results[index] is not None:
-                    grad = results[index]
+                nr = edges[position + 1]
+                if results is not None and results[position >> 1] is not None:
+                    grad = results[position >> 1]
                     if grad.__class__ is not Tensor or grad.data.shape != child._output_shapes[nr]:
-                        grad = _fit_to_input(node, index, grad, child, nr)
+                        grad = _fit_to_input(node, position >> 1, grad, child, nr)
                     buffer = buffers.get(child)
                     if buffer is None:  # _add_to_buffer, written out for the inner loop
                         single = nr == 0 and len(child._output_shapes) == 1
@@ -269,6 +272,14 @@ def _run(
         if collecting:
             gc.enable()
     return captured
+
+
+def _materialize(node: Node, grads: list) -> None:
+    """Zeros in place of the undefined gradients of outputs that have a shape."""
+    shapes = node._output_shapes
+    for nr, g in enumerate(grads):
+        if g is None and shapes[nr] is not None:
+            grads[nr] = _make(np.zeros(shapes[nr]))
 
 
 def _warn_forward_traceback(node: Node) -> None:
