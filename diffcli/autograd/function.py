@@ -328,7 +328,12 @@ class Function:
             ctx._inputs = args
             raw = cls.forward(ctx, *args)
         if type(raw) is np.ndarray or type(raw) is np.float64:
-            return _make(raw)
+            out = _new(Tensor)  # _make, written out: every backward step comes here
+            out.data = raw
+            out._output_nr = 0
+            out._version_counter = out._grad = out._hooks = out._accumulator = out.grad_fn = None
+            out._requires_grad = out._retains_grad = False
+            return out
         if type(raw) is tuple:
             return tuple([_as_output(o, args) for o in raw])
         return _as_output(raw, args)
