@@ -33,6 +33,7 @@ class Node:
     __slots__ = ("__weakref__", "__dict__")
     # Defaults live on the class so that the hot path sets only what it uses.
     _edges: tuple = ()
+    _arity = 0  # how many forward inputs, each with an edge (a leaf's accumulator has none)
     _output_shapes: tuple = ()
     _tensor_hooks: dict | None = None
     _retained: dict | None = None
@@ -170,8 +171,15 @@ def _versions_of(values: tuple) -> tuple[int, ...]:
 class BackwardNode(Node):
     """The context of one Function application (``ctx``) and its node in the graph."""
 
+    # The edges of the first two inputs live in slots rather than in a tuple: one object
+    # fewer per node for the cyclic GC to scan, and less memory; ``_more`` holds the rest.
     __slots__ = (
-        "_edges",
+        "_arity",
+        "_child0",
+        "_nr0",
+        "_child1",
+        "_nr1",
+        "_more",
         "_output_shapes",
         "needs_input_grad",
         "_saved",
@@ -182,6 +190,27 @@ class BackwardNode(Node):
     _materialize_grads = True
     _non_differentiable: tuple = ()
     _freed = False
+
+    @property  # type: ignore[override]
+    def _edges(self) -> tuple:
+        """The flat edges, ``(node_0, nr_0, node_1, nr_1, ...)``, built from the slots."""
+        arity = self._arity
+        if arity == 1:
+            return (self._child0, self._nr0)
+        if arity == 2:
+            return (self._child0, self._nr0, self._child1, self._nr1)
+        if arity == 0:
+            return ()
+        return (self._child0, self._nr0, self._child1, self._nr1, *self._more)
+
+    @_edges.setter
+    def _edges(self, edges: tuple) -> None:
+        self._arity = len(edges) // 2
+        if edges:
+            self._child0, self._nr0 = edges[0], edges[1]
+        if len(edges) > 2:
+            self._child1, self._nr1 = edges[2], edges[3]
+            self._more = edges[4:]
 
     # -- the ctx API ---------------------------------------------------------------------
     def save_for_backward(self, *tensors: Tensor | None) -> None:
@@ -344,14 +373,24 @@ _new = object.__new__
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
 _NO_EDGE = (None, 0)
-_BOTH, _FIRST, _SECOND = (_NEEDS.setdefault(k, k) for k in ((True, True), (True, False),
-                                                            (False, True)))
+_ONE, _BOTH, _FIRST, _SECOND = (
+    _NEEDS.setdefault(k, k) for k in ((True,), (True, True), (True, False), (False, True))
+)
 
 
 def _apply_recorded(cls: type[Function], args: tuple) -> Any:
     """Run forward with recording off and make its outputs the children of a new node."""
     ctx = _new(cls._node_class)
-    if len(args) == 2:  # a binary op: the edges and flags without the general loop's lists
+    if len(args) == 1:  # apply came here, so the one input needs a gradient
+        a = args[0]
+        node_a = a.grad_fn
+        if node_a is None:
+            ctx._child0, ctx._nr0 = accumulator_of(a), 0
+        else:
+            ctx._child0, ctx._nr0 = node_a, a._output_nr
+        ctx._arity = 1
+        ctx.needs_input_grad = _ONE
+    elif len(args) == 2:  # a binary op: edges and flags without the general loop's lists
         a, b = args
         if type(a) is Tensor and a._requires_grad:
             node_a = a.grad_fn
@@ -374,7 +413,11 @@ def _apply_recorded(cls: type[Function], args: tuple) -> Any:
             if node_b is None:
                 node_b = accumulator_of(b)
             ctx.needs_input_grad = _SECOND
-        ctx._edges = (node_a, nr_a, node_b, nr_b)
+        ctx._arity = 2
+        ctx._child0 = node_a
+        ctx._nr0 = nr_a
+        ctx._child1 = node_b
+        ctx._nr1 = nr_b
     else:
         edges: list = []
         needs = []
