@@ -225,7 +225,8 @@ class BackwardNode(Node):
 
     def _save_values(self, *values: Any) -> None:
         """save_for_backward for the built-ins, which also keep constant operands (numbers)."""
-        self._saved = values
+        # One value is kept bare: a tuple would be one more object for the cyclic GC.
+        self._saved = values[0] if len(values) == 1 and type(values[0]) is Tensor else values
         self._saved_versions = _versions_of(values)
 
     def _save_operands(self, a: Any, b: Any, b_for_both: bool) -> None:
@@ -243,6 +244,8 @@ class BackwardNode(Node):
         saved = self._saved
         if saved is None:
             return ()
+        if type(saved) is not tuple:
+            saved = (saved,)
         outputs = False
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
@@ -266,12 +269,13 @@ class BackwardNode(Node):
         self._materialize_grads = bool(value)
 
     def _store_saved_outputs(self, outputs: tuple) -> None:
-        saved = self._saved
+        bare = type(self._saved) is not tuple
+        saved = (self._saved,) if bare else self._saved
         for nr, out in enumerate(outputs):
             for i, t in enumerate(saved):
                 if t is out and type(out) is Tensor:
                     saved = (*saved[:i], _SavedOutput(out, nr), *saved[i + 1 :])
-        self._saved = saved
+        self._saved = saved[0] if bare else saved
 
     def _unpack_output(self, saved: _SavedOutput) -> Tensor:
         out = _make(saved.data, True, self, saved.nr)
@@ -467,7 +471,9 @@ def _apply_recorded(cls: type[Function], args: tuple) -> Any:
             out._requires_grad = True
             out.grad_fn = ctx
         saved = ctx._saved
-        if saved is not None:
+        if saved is out:
+            ctx._saved = _SavedOutput(out, 0)
+        elif type(saved) is tuple:
             for value in saved:
                 if value is out:
                     ctx._store_saved_outputs((out,))

@@ -1203,7 +1203,10 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
 
 
 def _saves(node: BackwardNode, t: Tensor) -> bool:
-    return any(saved is t for saved in node._saved or ())
+    saved = node._saved
+    if type(saved) is not tuple:  # one value, kept bare (or nothing)
+        return saved is t
+    return any(value is t for value in saved)
 
 
 def _tensor_zero_(self: Tensor) -> Tensor:
