@@ -244,8 +244,13 @@ class BackwardNode(Node):
         saved = self._saved
         if saved is None:
             return ()
-        if type(saved) is not tuple:
-            saved = (saved,)
+        if type(saved) is Tensor:  # one input, kept bare
+            version = self._saved_versions[0]
+            if (saved._version_counter or _UNCOUNTED)[0] != version:
+                self._raise_modified(saved, version)
+            return (saved,)
+        if type(saved) is _SavedOutput:  # one output, kept bare
+            return (self._unpack_output(saved),)
         outputs = False
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
