@@ -225,8 +225,15 @@ class BackwardNode(Node):
 
     def _save_values(self, *values: Any) -> None:
         """save_for_backward for the built-ins, which also keep constant operands (numbers)."""
-        # One value is kept bare: a tuple would be one more object for the cyclic GC.
-        self._saved = values[0] if len(values) == 1 and type(values[0]) is Tensor else values
+        if len(values) == 1 and type(values[0]) is Tensor:
+            # One tensor is kept bare: a tuple would be one more object for the cyclic GC.
+            saved = self._saved = values[0]
+            counter = saved._version_counter
+            self._saved_versions = (
+                _ZERO_VERSIONS[1] if counter is None or not counter[0] else (counter[0],)
+            )
+            return
+        self._saved = values
         self._saved_versions = _versions_of(values)
 
     def _save_operands(self, a: Any, b: Any, b_for_both: bool) -> None:
