@@ -356,3 +356,11 @@ def test_grad_of_several_outputs_sums_their_contributions():
     x = leaf(2.0)
     (g,) = autograd.grad([x * 3, x * x], [x])
     np.testing.assert_allclose(g.data, [3.0 + 4.0])
+
+
+def test_a_one_input_op_on_a_second_output_sends_its_gradient_to_that_output():
+    # torch: sin(y.unbind()[1]).backward() gives y.grad [0, cos 3].
+    y = leaf(2.0, 3.0)
+    _, second = _Halves.apply(y)
+    dc.sin(second).sum().backward()
+    assert y.grad.tolist() == [0.0, np.cos(3.0)]
