@@ -1,8 +1,8 @@
 """The backward pass: Kahn's algorithm over the graph, never recursion.
 
 A node's ``_edges`` is flat, ``(node_0, nr_0, node_1, nr_1, ...)``, one pair per forward
-input (``None, 0`` for inputs that need no gradient): a million-node graph keeps no
-small pair tuples alive.
+input (``None, 0`` for inputs that need no gradient); the first two pairs live in the
+node's slots, so a graph of one- and two-input ops keeps no edge tuples alive.
 
 A pass (1) finds the nodes reachable from the outputs and counts, for each, the edges
 that lead into it; (2) when only some inputs are wanted, keeps just the nodes on a path
@@ -69,7 +69,15 @@ def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
     deps: dict[Node, int] = dict.fromkeys(roots, 0)
     stack = list(deps)
     while stack:
-        for child in stack.pop()._edges[::2]:
+        node = stack.pop()
+        arity = node._arity
+        if arity == 1:
+            children: tuple = (node._child0,)
+        elif arity == 2:
+            children = (node._child0, node._child1)
+        else:
+            children = node._edges[::2]
+        for child in children:
             if child is None:
                 continue
             if child in deps:
@@ -213,37 +221,44 @@ def _run(
                 continue
             if runs is not None and node not in runs:
                 continue
-            edges = node._edges
+            arity = node._arity
             results = None
             if grads is not None:
                 # The node's backward, called from here: one frame fewer per reentrant level.
                 if node._materialize_grads:
-                    shapes = node._output_shapes
-                    for nr, g in enumerate(grads):
-                        if g is None and shapes[nr] is not None:
-                            grads[nr] = _make(np.zeros(shapes[nr]))
+                    for g in grads:
+                        if g is None:
+                            _materialize(node, grads)
+                            break
                 results = node._function.backward(node, *grads)
                 if results.__class__ is not tuple:
                     results = (results,)
-                if 2 * len(results) != len(edges):
-                    results = _gradient_per_input(node, results, len(edges) // 2)
+                if len(results) != arity:
+                    results = _gradient_per_input(node, results, arity)
                 if check_nan:
                     _check_nan(node, results)
-                if not retain_graph:
+                if not retain_graph and node._saved is not None:
                     node._release()
-            index = -1
-            pairs = iter(edges)
-            for child, nr in zip(pairs, pairs):
+            # The edges read from the node's slots (the first two) and ``_more``, in a while
+            # loop: no tuple or iterator objects for the common one or two inputs.
+            index = 0
+            while index < arity:
+                if index == 0:
+                    child, nr = node._child0, node._nr0
+                elif index == 1:
+                    child, nr = node._child1, node._nr1
+                else:
+                    child, nr = node._more[2 * index - 4], node._more[2 * index - 3]
                 index += 1
                 if child is None:
                     continue
                 remaining = deps.get(child)
                 if remaining is None:
                     continue
-                if results is not None and results[index] is not None:
-                    grad = results[index]
+                if results is not None and results[index - 1] is not None:
+                    grad = results[index - 1]
                     if grad.__class__ is not Tensor or grad.data.shape != child._output_shapes[nr]:
-                        grad = _fit_to_input(node, index, grad, child, nr)
+                        grad = _fit_to_input(node, index - 1, grad, child, nr)
                     buffer = buffers.get(child)
                     if buffer is None:  # _add_to_buffer, written out for the inner loop
                         single = nr == 0 and len(child._output_shapes) == 1
@@ -269,6 +284,14 @@ def _run(
         if collecting:
             gc.enable()
     return captured
+
+
+def _materialize(node: Node, grads: list) -> None:
+    """Zeros in place of the undefined gradients of outputs that have a shape."""
+    shapes = node._output_shapes
+    for nr, g in enumerate(grads):
+        if g is None and shapes[nr] is not None:
+            grads[nr] = _make(np.zeros(shapes[nr]))
 
 
 def _warn_forward_traceback(node: Node) -> None:

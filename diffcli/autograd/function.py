@@ -33,6 +33,7 @@ class Node:
     __slots__ = ("__weakref__", "__dict__")
     # Defaults live on the class so that the hot path sets only what it uses.
     _edges: tuple = ()
+    _arity = 0  # how many forward inputs, each with an edge (a leaf's accumulator has none)
     _output_shapes: tuple = ()
     _tensor_hooks: dict | None = None
     _retained: dict | None = None
@@ -170,8 +171,15 @@ def _versions_of(values: tuple) -> tuple[int, ...]:
 class BackwardNode(Node):
     """The context of one Function application (``ctx``) and its node in the graph."""
 
+    # The edges of the first two inputs live in slots rather than in a tuple: one object
+    # fewer per node for the cyclic GC to scan, and less memory; ``_more`` holds the rest.
     __slots__ = (
-        "_edges",
+        "_arity",
+        "_child0",
+        "_nr0",
+        "_child1",
+        "_nr1",
+        "_more",
         "_output_shapes",
         "needs_input_grad",
         "_saved",
@@ -182,6 +190,27 @@ class BackwardNode(Node):
     _materialize_grads = True
     _non_differentiable: tuple = ()
     _freed = False
+
+    @property  # type: ignore[override]
+    def _edges(self) -> tuple:
+        """The flat edges, ``(node_0, nr_0, node_1, nr_1, ...)``, built from the slots."""
+        arity = self._arity
+        if arity == 1:
+            return (self._child0, self._nr0)
+        if arity == 2:
+            return (self._child0, self._nr0, self._child1, self._nr1)
+        if arity == 0:
+            return ()
+        return (self._child0, self._nr0, self._child1, self._nr1, *self._more)
+
+    @_edges.setter
+    def _edges(self, edges: tuple) -> None:
+        self._arity = len(edges) // 2
+        if edges:
+            self._child0, self._nr0 = edges[0], edges[1]
+        if len(edges) > 2:
+            self._child1, self._nr1 = edges[2], edges[3]
+            self._more = edges[4:]
 
     # -- the ctx API ---------------------------------------------------------------------
     def save_for_backward(self, *tensors: Tensor | None) -> None:
@@ -196,6 +225,14 @@ class BackwardNode(Node):
 
     def _save_values(self, *values: Any) -> None:
         """save_for_backward for the built-ins, which also keep constant operands (numbers)."""
+        if len(values) == 1 and type(values[0]) is Tensor:
+            # One tensor is kept bare: a tuple would be one more object for the cyclic GC.
+            saved = self._saved = values[0]
+            counter = saved._version_counter
+            self._saved_versions = (
+                _ZERO_VERSIONS[1] if counter is None or not counter[0] else (counter[0],)
+            )
+            return
         self._saved = values
         self._saved_versions = _versions_of(values)
 
@@ -214,6 +251,13 @@ class BackwardNode(Node):
         saved = self._saved
         if saved is None:
             return ()
+        if type(saved) is Tensor:  # one input, kept bare
+            version = self._saved_versions[0]
+            if (saved._version_counter or _UNCOUNTED)[0] != version:
+                self._raise_modified(saved, version)
+            return (saved,)
+        if type(saved) is _SavedOutput:  # one output, kept bare
+            return (self._unpack_output(saved),)
         outputs = False
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
@@ -237,12 +281,13 @@ class BackwardNode(Node):
         self._materialize_grads = bool(value)
 
     def _store_saved_outputs(self, outputs: tuple) -> None:
-        saved = self._saved
+        bare = type(self._saved) is not tuple
+        saved = (self._saved,) if bare else self._saved
         for nr, out in enumerate(outputs):
             for i, t in enumerate(saved):
                 if t is out and type(out) is Tensor:
                     saved = (*saved[:i], _SavedOutput(out, nr), *saved[i + 1 :])
-        self._saved = saved
+        self._saved = saved[0] if bare else saved
 
     def _unpack_output(self, saved: _SavedOutput) -> Tensor:
         out = _make(saved.data, True, self, saved.nr)
@@ -328,7 +373,12 @@ class Function:
             ctx._inputs = args
             raw = cls.forward(ctx, *args)
         if type(raw) is np.ndarray or type(raw) is np.float64:
-            return _make(raw)
+            out = _new(Tensor)  # _make, written out: every backward step comes here
+            out.data = raw
+            out._output_nr = 0
+            out._version_counter = out._grad = out._hooks = out._accumulator = out.grad_fn = None
+            out._requires_grad = out._retains_grad = False
+            return out
         if type(raw) is tuple:
             return tuple([_as_output(o, args) for o in raw])
         return _as_output(raw, args)
@@ -339,28 +389,69 @@ _new = object.__new__
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
 _NO_EDGE = (None, 0)
+_ONE, _BOTH, _FIRST, _SECOND = (
+    _NEEDS.setdefault(k, k) for k in ((True,), (True, True), (True, False), (False, True))
+)
 
 
 def _apply_recorded(cls: type[Function], args: tuple) -> Any:
     """Run forward with recording off and make its outputs the children of a new node."""
-    ctx = cls._node_class()
-    edges: list = []
-    needs = []
-    for a in args:
-        if type(a) is Tensor and a._requires_grad:
-            needs.append(True)
-            node = a.grad_fn
-            if node is None:
-                edges += (accumulator_of(a), 0)
-            else:
-                edges += (node, a._output_nr)
+    ctx = _new(cls._node_class)
+    if len(args) == 1:  # apply came here, so the one input needs a gradient
+        a = args[0]
+        node_a = a.grad_fn
+        if node_a is None:
+            ctx._child0, ctx._nr0 = accumulator_of(a), 0
         else:
-            needs.append(False)
-            edges += _NO_EDGE
-    key = tuple(needs)
-    ctx.needs_input_grad = _NEEDS.get(key) or _NEEDS.setdefault(key, key)
+            ctx._child0, ctx._nr0 = node_a, a._output_nr
+        ctx._arity = 1
+        ctx.needs_input_grad = _ONE
+    elif len(args) == 2:  # a binary op: edges and flags without the general loop's lists
+        a, b = args
+        if type(a) is Tensor and a._requires_grad:
+            node_a = a.grad_fn
+            nr_a = a._output_nr
+            if node_a is None:
+                node_a = accumulator_of(a)
+            if type(b) is Tensor and b._requires_grad:
+                node_b = b.grad_fn
+                nr_b = b._output_nr
+                if node_b is None:
+                    node_b = accumulator_of(b)
+                ctx.needs_input_grad = _BOTH
+            else:
+                node_b, nr_b = _NO_EDGE
+                ctx.needs_input_grad = _FIRST
+        else:  # apply came here, so b needs a gradient
+            node_a, nr_a = _NO_EDGE
+            node_b = b.grad_fn
+            nr_b = b._output_nr
+            if node_b is None:
+                node_b = accumulator_of(b)
+            ctx.needs_input_grad = _SECOND
+        ctx._arity = 2
+        ctx._child0 = node_a
+        ctx._nr0 = nr_a
+        ctx._child1 = node_b
+        ctx._nr1 = nr_b
+    else:
+        edges: list = []
+        needs = []
+        for a in args:
+            if type(a) is Tensor and a._requires_grad:
+                needs.append(True)
+                node = a.grad_fn
+                if node is None:
+                    edges += (accumulator_of(a), 0)
+                else:
+                    edges += (node, a._output_nr)
+            else:
+                needs.append(False)
+                edges += _NO_EDGE
+        key = tuple(needs)
+        ctx.needs_input_grad = _NEEDS.get(key) or _NEEDS.setdefault(key, key)
+        ctx._edges = tuple(edges)
     ctx._saved = None
-    ctx._edges = tuple(edges)
     if state.anomaly_enabled:
         ctx.metadata["traceback_"] = _forward_traceback()
     if cls.compute is not None:
@@ -392,7 +483,9 @@ def _apply_recorded(cls: type[Function], args: tuple) -> Any:
             out._requires_grad = True
             out.grad_fn = ctx
         saved = ctx._saved
-        if saved is not None:
+        if saved is out:
+            ctx._saved = _SavedOutput(out, 0)
+        elif type(saved) is tuple:
             for value in saved:
                 if value is out:
                     ctx._store_saved_outputs((out,))

@@ -105,13 +105,14 @@ def _unary_function(name: str, forward_fn: Callable, saves: str, rule: Callable)
     def compute(x: Tensor) -> Any:
         return forward_fn(x.data)
 
-    def forward(ctx: Ctx, x: Tensor) -> Tensor:
-        out = _make(forward_fn(x.data))
+    def forward(ctx: Ctx, x: Tensor) -> Any:
+        if saves is OUTPUT:
+            out = _make(forward_fn(x.data))
+            ctx._save_values(out)
+            return out
         if saves is INPUT:
             ctx._save_values(x)
-        elif saves is OUTPUT:
-            ctx._save_values(out)
-        return out
+        return forward_fn(x.data)  # numpy, which apply wraps without a check
 
     def backward(ctx: Ctx, g: Tensor) -> Tensor:
         saved = ctx.saved_tensors
@@ -1232,7 +1233,10 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
 
 
 def _saves(node: BackwardNode, t: Tensor) -> bool:
-    return any(saved is t for saved in node._saved or ())
+    saved = node._saved
+    if type(saved) is not tuple:  # one value, kept bare (or nothing)
+        return saved is t
+    return any(value is t for value in saved)
 
 
 def _tensor_zero_(self: Tensor) -> Tensor:

@@ -262,6 +262,46 @@ def test_next_functions_expose_the_graph_like_pytorch():
     assert w.grad_fn.next_functions[0][0] is z.grad_fn
 
 
+class _Halves(autograd.Function):
+    """Two outputs, so that a later op takes an input with output_nr 1."""
+
+    @staticmethod
+    def forward(ctx, y):
+        return y[0:1] * 1.0, y[1:2] * 1.0
+
+    @staticmethod
+    def backward(ctx, g0, g1):
+        return dc.cat([g0, g1])
+
+
+class _Three(autograd.Function):
+    """Three inputs: the third edge is past the two a node keeps in its slots."""
+
+    @staticmethod
+    def forward(ctx, a, b, c):
+        return a * b + c * 2.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 10.0, g * 20.0, g * 30.0
+
+
+def test_next_functions_and_gradients_of_a_three_input_function_match_pytorch():
+    # PyTorch: [(AccumulateGrad, 0), (None, 0), (<second output's node>, 1)], and
+    # backward gives x.grad [10.] and y.grad [0., 30.] (worked with torch 2.13).
+    x = leaf(1.0)
+    y = leaf(2.0, 3.0)
+    _, second = _Halves.apply(y)
+    out = _Three.apply(x, dc.tensor([5.0]), second)
+    (node_x, nr_x), (node_k, nr_k), (node_v, nr_v) = out.grad_fn.next_functions
+    assert (node_x.name(), node_x.variable is x, nr_x) == ("AccumulateGrad", True, 0)
+    assert (node_k, nr_k) == (None, 0)
+    assert (node_v is second.grad_fn, nr_v) == (True, 1)
+    out.backward()
+    assert x.grad.tolist() == [10.0]
+    assert y.grad.tolist() == [0.0, 30.0]
+
+
 def test_detect_anomaly_names_the_op_whose_backward_made_nan():
     x = leaf(0.0)
     # errstate: numpy's own division warnings would surface inside pytest.warns.
@@ -316,3 +356,11 @@ def test_grad_of_several_outputs_sums_their_contributions():
     x = leaf(2.0)
     (g,) = autograd.grad([x * 3, x * x], [x])
     np.testing.assert_allclose(g.data, [3.0 + 4.0])
+
+
+def test_a_one_input_op_on_a_second_output_sends_its_gradient_to_that_output():
+    # torch: sin(y.unbind()[1]).backward() gives y.grad [0, cos 3].
+    y = leaf(2.0, 3.0)
+    _, second = _Halves.apply(y)
+    dc.sin(second).sum().backward()
+    assert y.grad.tolist() == [0.0, np.cos(3.0)]
