@@ -108,6 +108,10 @@ def test_large_arrays_are_differenced_along_random_directions():
     assert LARGE["W"].size * 6 > MAX_EVALUATIONS
     f = finite_difference(node, LARGE, ("W",), elementwise=True)
     assert isinstance(f, Directional)
+    # docs/json.md: "along 3 random unit directions (the same ones every run)".
+    assert len(f.directions) == len(f.estimates) == 3
+    again = finite_difference(node, LARGE, ("W",), elementwise=True)
+    assert all(np.array_equal(u, w) for (u,), (w,) in zip(f.directions, again.directions))
     hand = np.outer(np.exp(LARGE["W"] @ LARGE["v"]), LARGE["v"])
     for units, estimate in zip(f.directions, f.estimates):
         (u,) = units
