@@ -9,7 +9,7 @@ import pytest
 
 from diffcli.autograd import forward
 from diffcli.expr import parse
-from diffcli.verify import TooCostly, jacobians, nested_derivative, nonfinite_origin
+from diffcli.verify import TooCostly, gradient, jacobians, nested_derivative, nonfinite_origin
 
 
 def test_a_nested_derivative_that_would_outrun_its_budget_stops_with_a_reason():
@@ -72,3 +72,10 @@ def test_jacobian_rows_are_each_expression_by_each_variable():
                     ["x", "y"])
     np.testing.assert_allclose(np.array(got, dtype=float),
                                [[2.0, 1.0], [1.0, math.cos(2.0)], [0.0, 0.0]], rtol=1e-15)
+
+
+def test_the_gradient_of_a_constant_is_zero_by_every_variable_given():
+    # d/dx 3 = 0, and nothing in the tape requires a gradient: no backward pass to run.
+    value, grads = gradient(parse("3"), {"x": 2.0, "y": [1.0, 2.0]}, ["x", "y"])
+    assert value == 3.0
+    assert grads["x"] == 0.0 and grads["y"].tolist() == [0.0, 0.0]
