@@ -79,3 +79,11 @@ def test_the_gradient_of_a_constant_is_zero_by_every_variable_given():
     value, grads = gradient(parse("3"), {"x": 2.0, "y": [1.0, 2.0]}, ["x", "y"])
     assert value == 3.0
     assert grads["x"] == 0.0 and grads["y"].tolist() == [0.0, 0.0]
+
+
+def test_the_budget_never_refuses_the_last_order_once_it_is_done():
+    # The budget is about orders still to come: with none left, even a budget of 0 s
+    # returns the derivative, d/dx x**2 = 6 at 3 and d2/dx2 = 2, worked by hand.
+    assert nested_derivative(parse("x**2"), {"x": 3.0}, ("x",), budget=0.0) == 6.0
+    with pytest.raises(TooCostly, match="stopped after order 1 of 2"):
+        nested_derivative(parse("x**2"), {"x": 3.0}, ("x", "x"), budget=0.0)
