@@ -3,6 +3,7 @@ forward-mode pass, where a gradient turns non-finite."""
 
 import math
 import re
+import time
 
 import numpy as np
 import pytest
@@ -87,3 +88,22 @@ def test_the_budget_never_refuses_the_last_order_once_it_is_done():
     assert nested_derivative(parse("x**2"), {"x": 3.0}, ("x",), budget=0.0) == 6.0
     with pytest.raises(TooCostly, match="stopped after order 1 of 2"):
         nested_derivative(parse("x**2"), {"x": 3.0}, ("x", "x"), budget=0.0)
+
+
+@pytest.mark.parametrize(("steps", "said"), [
+    # Orders costing 10, 25, 62.5 ms against 100 ms: after the third, 97.5 ms have
+    # passed and the next, 2.5x longer, would end at 254 ms.
+    ([0.01, 0.025, 0.0625], "stopped after order 3 of 6: each order costs about 2.5x the one "
+                            "before, and the next would pass 0.1 s"),
+    # A first order of 40 ms is guessed to cost as much again (80 ms), within 100 ms;
+    # the second ends at 140 ms and the third would take 2.5x as long.
+    ([0.04, 0.1], "stopped after order 2 of 6: each order costs about 2.5x the one before, "
+                  "and the next would pass 0.1 s"),
+])
+def test_the_budget_predicts_the_next_order_from_how_the_last_two_grew(steps, said, monkeypatch):
+    # A clock that advances by the given step at each order, so the test times nothing.
+    ticks = iter(np.cumsum([0.0, *steps, *[steps[-1] * 2.5**k for k in range(1, 5)]]))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
+    with pytest.raises(TooCostly) as info:
+        nested_derivative(parse("x**7"), {"x": 0.5}, ("x",) * 6, budget=0.1)
+    assert str(info.value) == said
