@@ -5,7 +5,9 @@
 # tests/mutation_equivalents.md). Hours on two cores: name modules to run fewer, e.g.
 #   tools/mutation.sh diffcli/verify/judging.py diffcli/expr/symbolic.py
 # Needs the extra: pip install -e '.[test,mutation]'. Results stay in .mutmut-cache;
-# `mutmut show ID` prints one mutant's diff.
+# `mutmut show ID` prints one mutant's diff, but only once the run is over: it re-reads
+# the module into the cache, and mid-run that is a mutant (the run then stops on
+# "Mutant.line is required" and hangs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DIFFCLI_MUTATION=1  # tests/conftest.py: few, fixed hypothesis examples per run
