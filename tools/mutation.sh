@@ -5,7 +5,9 @@
 # tests/mutation_equivalents.md). Hours on two cores: name modules to run fewer, e.g.
 #   tools/mutation.sh diffcli/verify/judging.py diffcli/expr/symbolic.py
 # Needs the extra: pip install -e '.[test,mutation]'. Results stay in .mutmut-cache;
-# `mutmut show ID` prints one mutant's diff.
+# `mutmut show ID` prints one mutant's diff, but only once the run is over: it re-reads
+# the module into the cache, and mid-run that is a mutant (the run then stops on
+# "Mutant.line is required" and hangs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DIFFCLI_MUTATION=1  # tests/conftest.py: few, fixed hypothesis examples per run
@@ -42,6 +44,15 @@ for module in "${modules[@]}"; do
             tests/autograd/test_gradcheck_truth.py tests/cli/test_gradcheck.py" ;;
         diffcli/verify/formulas.py) tests="$v/test_formulas_truth.py $v/test_formulas.py
             tests/cli/test_taylor.py" ;;
+        diffcli/verify/autograd_witness.py) tests="$v/test_autograd_witness.py
+            $v/test_witnesses_truth.py $v/test_batch_check.py $v/test_checks.py
+            $v/test_vector_checks.py $v/test_matrix_witness.py tests/cli/test_grad.py" ;;
+        diffcli/verify/differences.py) tests="$v/test_witnesses_truth.py $v/test_checks_truth.py
+            $v/test_checks.py $v/test_vector_checks.py $v/test_matrix_witness.py
+            $v/test_batch_check.py" ;;
+        diffcli/verify/judging.py) tests="$v/test_judging.py $v/test_checks_truth.py
+            $v/test_checks.py $v/test_vector_checks.py $v/test_batch_check.py
+            $v/test_witnesses_truth.py tests/cli/test_check_verdicts.py" ;;
         *) tests="${MUTATION_TESTS:-$v}" ;;
     esac
     # mutmut 2 counts only exit status 1 as a kill; pytest's 2 (a mutant that no longer

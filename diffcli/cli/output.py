@@ -140,10 +140,7 @@ def check_notes(check: dict | None) -> list[str]:
         else:  # the lines below say by how much, component by component
             note = f"check: autograd DISAGREES with {witness}"
         if has["symbolic"] and has["finite_difference"]:
-            off = [c["name"] for c in check["components"]
-                   if c["agrees"].get("finite_difference") is False]
-            note += (f"; finite differences, an estimate, differ for {', '.join(off)}" if off
-                     else " and with finite differences")
+            note += _differences_said(check)
     unchecked = [c["name"] for c in check["components"] if c["status"] == "unchecked"]
     if unchecked and witness is not None and check["agree"] is not None:
         note += f"; no witness could judge {', '.join(unchecked)}"
@@ -165,6 +162,22 @@ def check_notes(check: dict | None) -> list[str]:
     if check["skipped"]:
         note += f"; sympy {check['skipped']}"
     return [note, *_mismatch_lines(check, "symbolic" if has["symbolic"] else "finite_difference")]
+
+
+def _differences_said(check: dict) -> str:
+    """How finite differences, an estimate, side where sympy judged: with sympy against a
+    mismatch (they confirm it), or apart from it (they may be the ones that are off)."""
+    fd = {c["name"]: (c["status"] == "mismatch", c["agrees"].get("finite_difference"))
+          for c in check["components"]}
+    confirm = [name for name, (wrong, agrees) in fd.items() if wrong and agrees is False]
+    apart = [name for name, (wrong, agrees) in fd.items() if agrees is wrong]
+    said = (f" and with finite differences for {', '.join(confirm)}" if confirm and
+            not check["agree"] else "")
+    if apart:
+        said += f"; finite differences, an estimate, differ from sympy for {', '.join(apart)}"
+    elif check["agree"]:
+        said += " and with finite differences"
+    return said
 
 
 def shown(value: Any) -> str:

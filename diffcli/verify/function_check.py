@@ -162,10 +162,11 @@ def _check_at(fn, names: Sequence[str], values: Mapping, truths: list, order: in
 
 
 def _allclose(a, b, rtol: float, atol: float) -> bool:
-    """gradcheck's test (|a - b| <= atol + rtol * |b|, nan equal to nan), block by block."""
+    """gradcheck's test (|a - b| <= atol + rtol * |b|, where nan is close to nothing, as in
+    torch.allclose), block by block."""
     if isinstance(a, list):
         return all(_allclose(x, y, rtol, atol) for x, y in zip(a, b, strict=True))
-    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=False))
 
 
 def _blocks(blocks: list[np.ndarray], out_shapes: list[tuple], in_shape: tuple):

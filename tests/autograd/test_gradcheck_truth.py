@@ -279,3 +279,47 @@ def test_gradgradcheck_accepts_an_input_the_output_does_not_use():
     # torch: gradgradcheck(lambda a, b: a * 2, (a, b)) is True with b unused.
     x, y = dc.tensor([0.5], requires_grad=True), dc.tensor([2.0], requires_grad=True)
     assert autograd.gradgradcheck(lambda a, b: a**3, (x, y))
+
+
+
+def _off_by_delta(c, delta):
+    """x -> c x, whose backward says c + delta; and x -> c/2 x**2, whose backward g * (c x)
+    is right but runs the first, so that only its second derivative is off by delta."""
+
+    class Slope(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * c
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * (c + delta)
+
+    class HalfSquare(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.data**2 * c / 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * Slope.apply(x)
+
+    return Slope.apply, HalfSquare.apply
+
+
+@pytest.mark.parametrize(("c", "delta", "passes"), [
+    # Where the true derivative is 0, torch's default atol = 1e-5 alone decides.
+    (0.0, 0.9e-5, True), (0.0, 1.1e-5, False),
+    # Where it is 100, atol + rtol * 100 = 0.10001 with torch's default rtol = 1e-3.
+    (100.0, 0.09, True), (100.0, 0.11, False)])
+def test_the_default_tolerances_pass_an_error_exactly_when_within_them(c, delta, passes):
+    # torch's test |analytical - numerical| <= atol + rtol * |numerical|, left at its
+    # defaults: gradcheck sees the first derivative c + delta, gradgradcheck the second.
+    first, second = _off_by_delta(c, delta)
+    x = dc.tensor([0.5], requires_grad=True)
+    assert autograd.gradcheck(first, (x,), raise_exception=False) is passes
+    assert autograd.gradcheck(second, (x,), raise_exception=False)
+    v = dc.tensor([1.0], requires_grad=True)
+    assert autograd.gradgradcheck(second, (x,), (v,), raise_exception=False) is passes

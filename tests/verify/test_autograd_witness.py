@@ -2,19 +2,23 @@
 forward-mode pass, where a gradient turns non-finite."""
 
 import math
+import re
+import time
 
 import numpy as np
 import pytest
 
 from diffcli.autograd import forward
 from diffcli.expr import parse
-from diffcli.verify import TooCostly, jacobians, nested_derivative, nonfinite_origin
+from diffcli.verify import TooCostly, gradient, jacobians, nested_derivative, nonfinite_origin
 
 
 def test_a_nested_derivative_that_would_outrun_its_budget_stops_with_a_reason():
     # exp(sin(x))'s nested graphs grow about 2.5x per order; order 30 would take hours.
-    with pytest.raises(TooCostly, match=r"stopped after order \d+ of 30"):
+    with pytest.raises(TooCostly) as info:
         nested_derivative(parse("exp(sin(x))"), {"x": 0.7}, ("x",) * 30, budget=0.05)
+    assert re.fullmatch(r"stopped after order \d+ of 30: each order costs about \d+\.\dx the "
+                        r"one before, and the next would pass 0\.05 s", str(info.value))
 
 
 def test_a_nested_derivative_within_budget_is_exact():
@@ -32,7 +36,8 @@ def test_a_nested_derivative_within_budget_is_exact():
 ])
 def test_nonfinite_origin_names_the_operation_whose_backward_made_it(text, point, culprit):
     origin = nonfinite_origin(parse(text), point, list(point), text)
-    assert origin is not None and origin.endswith(culprit)
+    # The README's warning: "its first non-finite value comes from the backward of ...".
+    assert origin == f"its first non-finite value comes from the backward of {culprit}"
 
 
 def test_nonfinite_origin_is_none_for_finite_gradients():
@@ -68,3 +73,37 @@ def test_jacobian_rows_are_each_expression_by_each_variable():
                     ["x", "y"])
     np.testing.assert_allclose(np.array(got, dtype=float),
                                [[2.0, 1.0], [1.0, math.cos(2.0)], [0.0, 0.0]], rtol=1e-15)
+
+
+def test_the_gradient_of_a_constant_is_zero_by_every_variable_given():
+    # d/dx 3 = 0, and nothing in the tape requires a gradient: no backward pass to run.
+    value, grads = gradient(parse("3"), {"x": 2.0, "y": [1.0, 2.0]}, ["x", "y"])
+    assert value == 3.0
+    assert grads["x"] == 0.0 and grads["y"].tolist() == [0.0, 0.0]
+
+
+def test_the_budget_never_refuses_the_last_order_once_it_is_done():
+    # The budget is about orders still to come: with none left, even a budget of 0 s
+    # returns the derivative, d/dx x**2 = 6 at 3 and d2/dx2 = 2, worked by hand.
+    assert nested_derivative(parse("x**2"), {"x": 3.0}, ("x",), budget=0.0) == 6.0
+    with pytest.raises(TooCostly, match="stopped after order 1 of 2"):
+        nested_derivative(parse("x**2"), {"x": 3.0}, ("x", "x"), budget=0.0)
+
+
+@pytest.mark.parametrize(("steps", "said"), [
+    # Orders costing 10, 25, 62.5 ms against 100 ms: after the third, 97.5 ms have
+    # passed and the next, 2.5x longer, would end at 254 ms.
+    ([0.01, 0.025, 0.0625], "stopped after order 3 of 6: each order costs about 2.5x the one "
+                            "before, and the next would pass 0.1 s"),
+    # A first order of 40 ms is guessed to cost as much again (80 ms), within 100 ms;
+    # the second ends at 140 ms and the third would take 2.5x as long.
+    ([0.04, 0.1], "stopped after order 2 of 6: each order costs about 2.5x the one before, "
+                  "and the next would pass 0.1 s"),
+])
+def test_the_budget_predicts_the_next_order_from_how_the_last_two_grew(steps, said, monkeypatch):
+    # A clock that advances by the given step at each order, so the test times nothing.
+    ticks = iter(np.cumsum([0.0, *steps, *[steps[-1] * 2.5**k for k in range(1, 5)]]))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
+    with pytest.raises(TooCostly) as info:
+        nested_derivative(parse("x**7"), {"x": 0.5}, ("x",) * 6, budget=0.1)
+    assert str(info.value) == said

@@ -99,3 +99,17 @@ def test_a_batch_of_nested_derivatives_judges_like_check_derivative():
     batch = check_batch(node, {"x": xs}, [("x,x,x", ("x", "x", "x"))], [third])
     assert batch.agree() == [True, True, True]
     assert batch.names == ["x,x,x"]
+
+
+def test_a_point_no_witness_could_judge_has_agree_null_not_true():
+    # sin(3000 x) turns within the difference step, so the differences do not settle, and
+    # with no time for sympy nothing judges: agree is null, as for a point alone.
+    import json
+
+    node, xs = parse("sin(3000*x) + x"), np.array([0.3, 0.4])
+    _, grads = gradient(node, {"x": xs}, ["x"], batch=2)
+    batch = check_batch(node, {"x": xs}, [("x", ("x",))], [grads["x"]], timeout=0.0)
+    assert batch.agree() == [None, None]
+    assert [json.loads(t)["agree"] for t in batch.json_texts()] == [None, None]
+    alone = check_gradient(node, {"x": 0.3}, {"x": grads["x"][0]}, ["x"], timeout=0.0)
+    assert alone.agree is None

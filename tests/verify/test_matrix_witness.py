@@ -108,6 +108,10 @@ def test_large_arrays_are_differenced_along_random_directions():
     assert LARGE["W"].size * 6 > MAX_EVALUATIONS
     f = finite_difference(node, LARGE, ("W",), elementwise=True)
     assert isinstance(f, Directional)
+    # docs/json.md: "along 3 random unit directions (the same ones every run)".
+    assert len(f.directions) == len(f.estimates) == 3
+    again = finite_difference(node, LARGE, ("W",), elementwise=True)
+    assert all(np.array_equal(u, w) for (u,), (w,) in zip(f.directions, again.directions))
     hand = np.outer(np.exp(LARGE["W"] @ LARGE["v"]), LARGE["v"])
     for units, estimate in zip(f.directions, f.estimates):
         (u,) = units
@@ -170,3 +174,17 @@ def test_with_a_closed_form_the_directions_still_give_their_own_verdict():
     component = check.components[0]
     assert "W" in check.closed_form and component.directional is not None
     assert component.agrees == {"symbolic": False, "finite_difference": False}
+
+
+@pytest.mark.parametrize(("wrt", "size", "entrywise"), [
+    # Central differences at 3 steps take 2 * 3 evaluations per entry and order:
+    # 333 * 6 = 1998 and 334 * 6 = 2004 at first order; 12**2 * 12 = 1728 and
+    # 13**2 * 12 = 2028 by the same vector twice.
+    (("x",), 333, True), (("x",), 334, False), (("x", "x"), 12, True), (("x", "x"), 13, False)])
+def test_entry_by_entry_while_that_takes_at_most_2000_evaluations(wrt, size, entrywise):
+    # docs/json.md: "entry by entry while that takes at most 2,000 evaluations".
+    point = {"x": np.linspace(0.1, 0.9, size)}
+    f = finite_difference(parse("sum(x**3)"), point, wrt)
+    assert isinstance(f, np.ndarray) is entrywise
+    if entrywise and len(wrt) == 1:
+        np.testing.assert_allclose(f, 3 * point["x"] ** 2, rtol=1e-9)

@@ -21,7 +21,8 @@ from diffcli.verify import (
     check_gradient,
 )
 from diffcli.verify.common import evaluate
-from diffcli.verify.differences import finite_difference
+from diffcli.verify.differences import STEP, finite_difference
+from diffcli.verify.judging import Tolerances
 
 # The README's "How verification decides": against sympy, then finite differences.
 RTOL, ATOL, FD_RTOL, FD_ATOL = 1e-10, 1e-12, 1e-5, 1e-7
@@ -325,3 +326,19 @@ def test_second_differences_at_a_batch_of_points_are_taken_point_by_point():
     # Without `elementwise`, x is one vector variable: the full Hessian, diag(6x).
     full = finite_difference(parse("x**3"), {"x": x}, ["x", "x"])
     np.testing.assert_allclose(full[0], [[6 * x[0], 0.0], [0.0, 0.0]], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e8])
+@pytest.mark.parametrize("k", [100, 600, 800, 1000])
+@pytest.mark.parametrize("x", [0.3, -0.7])
+def test_differences_give_no_estimate_rather_than_one_outside_the_judging_tolerance(
+        offset, k, x):
+    # d/dx (offset + sin(k x)) = k cos(k x). Where the steps are too coarse for sin(k x),
+    # or rounding of a large offset swamps them, the estimates do not settle and there
+    # must be none: a settled estimate off by more than the judging allows is a false alarm.
+    estimate = float(finite_difference(parse(f"{offset} + sin({k}*x)"), {"x": x}, ["x"]))
+    truth = k * math.cos(k * x)
+    tol = Tolerances()
+    rounding = 100 * np.finfo(float).eps * abs(offset + math.sin(k * x)) / STEP[1]
+    assert math.isnan(estimate) or abs(estimate - truth) <= (
+        tol.fd_atol + rounding + tol.fd_rtol * abs(truth))
