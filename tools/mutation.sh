@@ -34,7 +34,7 @@ for module in "${modules[@]}"; do
         diffcli/expr/symbolic.py) tests="tests/expr/test_symbolic.py $v/test_witnesses_truth.py
             $v/test_proof.py tests/expr/test_functions.py" ;;
         diffcli/verify/claims.py) tests="$v/test_claims_truth.py $v/test_claims.py
-            $v/test_proof.py $v/test_witnesses_truth.py" ;;
+            $v/test_proof.py $v/test_witnesses_truth.py $v/test_mistakes.py" ;;
         diffcli/verify/proof.py) tests="$v/test_proof_truth.py $v/test_proof.py $v/test_claims.py" ;;
         diffcli/verify/checks.py) tests="$v/test_checks_truth.py $v/test_checks.py
             $v/test_vector_checks.py $v/test_judging.py $v/test_witnesses_truth.py" ;;
@@ -42,6 +42,7 @@ for module in "${modules[@]}"; do
             tests/autograd/test_gradcheck_truth.py tests/cli/test_gradcheck.py" ;;
         diffcli/verify/formulas.py) tests="$v/test_formulas_truth.py $v/test_formulas.py
             tests/cli/test_taylor.py" ;;
+        diffcli/verify/mistakes.py) tests="$v/test_mistakes.py $v/test_claims.py" ;;
         *) tests="${MUTATION_TESTS:-$v}" ;;
     esac
     # mutmut 2 counts only exit status 1 as a kill; pytest's 2 (a mutant that no longer
