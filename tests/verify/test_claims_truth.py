@@ -123,3 +123,18 @@ def test_a_claim_undefined_where_the_derivative_is_undefined_is_not_wrong_there(
     (component,) = data["components"]
     assert component["claimed_value"] is None and component["autograd"] is None
     assert component["ok"] is True and component["disagree_at"] == []
+
+
+def test_a_claim_naming_several_variables_without_values_lists_them_all():
+    with pytest.raises(ValueError) as info:
+        check_claims(parse("x**2"), {"x": parse("z*w")}, {"x": 1.0})
+    assert "uses 'z', 'w', which" in str(info.value)
+
+
+def test_sympy_judges_a_vector_valued_expression_by_the_derivative_of_its_sum():
+    # d/dx_i sum_j x_j * sum(y) = sum(y) = 6 for each i, the gradient autograd.grad gives.
+    data = check_claims(parse("x*sum(y)"), {"x": parse("sum(y)")},
+                        {"x": [1.0, 2.0], "y": [1.0, 2.0, 3.0]}, proof_timeout=0).to_json()
+    (component,) = data["components"]
+    assert component["symbolic"] == component["autograd"] == [6.0, 6.0]
+    assert component["verdict"] == "agrees"
