@@ -36,7 +36,7 @@ for module in "${modules[@]}"; do
         diffcli/expr/symbolic.py) tests="tests/expr/test_symbolic.py $v/test_witnesses_truth.py
             $v/test_proof.py tests/expr/test_functions.py" ;;
         diffcli/verify/claims.py) tests="$v/test_claims_truth.py $v/test_claims.py
-            $v/test_proof.py $v/test_witnesses_truth.py" ;;
+            $v/test_proof.py $v/test_witnesses_truth.py $v/test_mistakes.py" ;;
         diffcli/verify/proof.py) tests="$v/test_proof_truth.py $v/test_proof.py $v/test_claims.py" ;;
         diffcli/verify/checks.py) tests="$v/test_checks_truth.py $v/test_checks.py
             $v/test_vector_checks.py $v/test_judging.py $v/test_witnesses_truth.py" ;;
@@ -53,6 +53,7 @@ for module in "${modules[@]}"; do
         diffcli/verify/judging.py) tests="$v/test_judging.py $v/test_checks_truth.py
             $v/test_checks.py $v/test_vector_checks.py $v/test_batch_check.py
             $v/test_witnesses_truth.py tests/cli/test_check_verdicts.py" ;;
+        diffcli/verify/mistakes.py) tests="$v/test_mistakes.py $v/test_claims.py" ;;
         *) tests="${MUTATION_TESTS:-$v}" ;;
     esac
     # mutmut 2 counts only exit status 1 as a kill; pytest's 2 (a mutant that no longer

@@ -32,11 +32,11 @@ class ClaimComponent:
     formula: str | None
     disagree_at: list[dict]
     # The first point where the claim fails: {"at", "claimed", "autograd", "symbolic"}.
-    counterexample: dict | None = None
-    proven: bool = False
+    counterexample: dict | None
+    proven: bool
     # False where no proof applies: sympy proves claims about elementwise expressions only.
-    proof_tried: bool = True
-    mistake: Mistake | None = None
+    proof_tried: bool
+    mistake: Mistake | None
 
     @property
     def ok(self) -> bool:
@@ -69,8 +69,8 @@ class ClaimCheck:
 
     components: list[ClaimComponent]
     unchecked: list[str]
-    skipped: str | None = None
-    proof_timeout: float = PROOF_TIMEOUT
+    skipped: str | None
+    proof_timeout: float
 
     @property
     def ok(self) -> bool:

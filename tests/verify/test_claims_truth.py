@@ -66,3 +66,75 @@ def test_a_claim_naming_a_variable_without_a_value_is_refused_by_name():
     with pytest.raises(ValueError) as info:
         check_claims(parse("x**2"), {"x": parse("2*x + z")}, {"x": 1.0})
     assert str(info.value) == "the claimed derivative for 'x' uses 'z', which has no value"
+
+
+def test_a_claim_for_a_variable_without_a_value_names_that_variable():
+    with pytest.raises(ValueError) as info:
+        check_claims(parse("x**2"), {"z": parse("1")}, {"x": 1.0})
+    assert str(info.value) == "the claimed derivative for 'z' uses 'z', which has no value"
+
+
+def test_a_scalar_claim_over_a_reduction_is_taken_as_the_whole_derivative():
+    # d/dx sum(x*y) = sum(y) = 6 at y = (1, 2, 3): the claim is one number, not one per y.
+    data = check_claims(parse("sum(x*y)"), {"x": parse("sum(y)")},
+                        {"x": 2.0, "y": [1.0, 2.0, 3.0]}, proof_timeout=0).to_json()
+    (component,) = data["components"]
+    assert component["claimed_value"] == component["autograd"] == 6.0
+    assert component["verdict"] == "agrees"
+
+
+def test_a_claim_over_a_reduction_is_judged_per_element_and_no_proof_is_tried():
+    # d/dx sum(x**2) = 2x, element by element: (2, 4, 6) at x = (1, 2, 3).
+    data = check_claims(parse("sum(x**2)"), {"x": parse("2*x")}, {"x": [1.0, 2.0, 3.0]},
+                        proof_timeout=30.0).to_json()
+    (component,) = data["components"]
+    assert component["symbolic"] == component["autograd"] == [2.0, 4.0, 6.0]
+    assert component["proof_tried"] is False and component["verdict"] == "agrees"
+
+
+@pytest.mark.parametrize("expression, claim, point, truth", [
+    # d/dx x**2 = 2x, one derivative per element: (2, 4, 6) at x = (1, 2, 3).
+    ("x**2", "2*x", {"x": [1.0, 2.0, 3.0]}, [2.0, 4.0, 6.0]),
+    # d/dx x*y, x a scalar broadcast over y = (1, 2, 3): the sum of the y, 6.
+    ("x*y", "y", {"x": 2.0, "y": [1.0, 2.0, 3.0]}, 6.0),
+])
+def test_a_claim_over_an_elementwise_batch_is_judged_point_by_point(expression, claim, point,
+                                                                    truth):
+    data = check_claims(parse(expression), {"x": parse(claim)}, point, proof_timeout=0).to_json()
+    (component,) = data["components"]
+    assert component["claimed_value"] == component["autograd"] == truth
+    assert component["symbolic"] == truth
+    assert component["verdict"] == "agrees" and component["proof_tried"] is True
+
+
+def test_the_counterexample_is_the_first_point_that_disproves_the_claim_with_its_values():
+    # d/dx x**3 = 3x**2: the claim 3x is 3 at x = 2 where the derivative is 12.
+    data = check_claims(parse("x**3"), {"x": parse("3*x")}, {"x": 2.0},
+                        proof_timeout=0).to_json()
+    (component,) = data["components"]
+    assert component["counterexample"] == {"at": {"x": 2.0}, "claimed": 6.0,
+                                           "autograd": 12.0, "symbolic": 12.0}
+
+
+def test_a_claim_undefined_where_the_derivative_is_undefined_is_not_wrong_there():
+    # d/dx sqrt(x) = 1/(2 sqrt(x)), which has no value at x = 0; neither has the claim.
+    data = check_claims(parse("sqrt(x)"), {"x": parse("1/(2*sqrt(x))")}, {"x": 0.0},
+                        proof_timeout=0).to_json()
+    (component,) = data["components"]
+    assert component["claimed_value"] is None and component["autograd"] is None
+    assert component["ok"] is True and component["disagree_at"] == []
+
+
+def test_a_claim_naming_several_variables_without_values_lists_them_all():
+    with pytest.raises(ValueError) as info:
+        check_claims(parse("x**2"), {"x": parse("z*w")}, {"x": 1.0})
+    assert "uses 'z', 'w', which" in str(info.value)
+
+
+def test_sympy_judges_a_vector_valued_expression_by_the_derivative_of_its_sum():
+    # d/dx_i sum_j x_j * sum(y) = sum(y) = 6 for each i, the gradient autograd.grad gives.
+    data = check_claims(parse("x*sum(y)"), {"x": parse("sum(y)")},
+                        {"x": [1.0, 2.0], "y": [1.0, 2.0, 3.0]}, proof_timeout=0).to_json()
+    (component,) = data["components"]
+    assert component["symbolic"] == component["autograd"] == [6.0, 6.0]
+    assert component["verdict"] == "agrees"
