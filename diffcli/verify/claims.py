@@ -137,9 +137,10 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
     for name, claim in claims.items():
         missing = [v for v in variables(claim) if v not in values]
         if name not in values or missing:
+            unvalued = missing or [name]
             raise ValueError(f"the claimed derivative for '{name}' uses "
-                             f"{', '.join(repr(m) for m in missing or [name])}, "
-                             "which has no value")
+                             f"{', '.join(repr(m) for m in unvalued)}, "
+                             f"which {'has' if len(unvalued) == 1 else 'have'} no value")
     names = list(claims)
     mixing = has_reduction(node)
     points = [values, *random_points(node, values, names, n_random, seed)]

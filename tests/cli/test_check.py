@@ -61,3 +61,12 @@ def test_proof_timeout_zero_turns_proofs_off(cli):
 def test_a_negative_proof_timeout_is_bad_input(cli, value):
     assert cli("check", "x**3", "--grad", "x=3*x**2", "--at", "x=2",
                "--proof-timeout", value).code == 2
+
+
+@pytest.mark.parametrize("formula, names", [
+    ("z", "'z', which has"), ("z*w", "'z', 'w', which have"),
+])
+def test_a_formula_using_variables_without_values_is_refused_naming_them(cli, formula, names):
+    run = cli("check", "x**2", "--grad", f"x={formula}", "--at", "x=1")
+    assert run.code == 2
+    assert run.stderr.strip() == f"error: --grad x: the formula uses {names} no value"

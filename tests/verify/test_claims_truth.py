@@ -68,6 +68,12 @@ def test_a_claim_naming_a_variable_without_a_value_is_refused_by_name():
     assert str(info.value) == "the claimed derivative for 'x' uses 'z', which has no value"
 
 
+def test_a_claim_naming_several_variables_without_values_names_them_all():
+    with pytest.raises(ValueError) as info:
+        check_claims(parse("x**2"), {"x": parse("z*w")}, {"x": 1.0})
+    assert str(info.value) == "the claimed derivative for 'x' uses 'z', 'w', which have no value"
+
+
 def test_a_claim_for_a_variable_without_a_value_names_that_variable():
     with pytest.raises(ValueError) as info:
         check_claims(parse("x**2"), {"z": parse("1")}, {"x": 1.0})

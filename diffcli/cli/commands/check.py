@@ -49,7 +49,8 @@ def check(
         claims[name] = parse(text)
         stray = [v for v in variables(claims[name]) if v not in values]
         if stray:
-            raise BadInput(f"--grad {name}: the formula uses {names_text(stray)}, which has no value")
+            raise BadInput(f"--grad {name}: the formula uses {names_text(stray)}, which "
+                           f"{'has' if len(stray) == 1 else 'have'} no value")
         check_shapes(claims[name], values, text, f"--grad {name}: ")
     result = verify.check_claims(node, claims, values, proof_timeout=proof_timeout,
                                  **tolerance.as_kwargs())
