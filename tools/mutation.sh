@@ -42,6 +42,12 @@ for module in "${modules[@]}"; do
             tests/autograd/test_gradcheck_truth.py tests/cli/test_gradcheck.py" ;;
         diffcli/verify/formulas.py) tests="$v/test_formulas_truth.py $v/test_formulas.py
             tests/cli/test_taylor.py" ;;
+        diffcli/verify/batch_checks.py) tests="$v/test_batch_check.py $v/test_checks.py" ;;
+        diffcli/verify/sympy_witness.py) tests="$v/test_sympy_witness_truth.py
+            $v/test_witnesses_truth.py $v/test_matrix_witness.py $v/test_batch_check.py
+            $v/test_checks.py" ;;
+        diffcli/verify/budget.py) tests="$v/test_sympy_worker.py $v/test_sympy_witness_truth.py
+            $v/test_checks.py" ;;
         *) tests="${MUTATION_TESTS:-$v}" ;;
     esac
     # mutmut 2 counts only exit status 1 as a kill; pytest's 2 (a mutant that no longer
