@@ -1,5 +1,6 @@
 """check_batch: a batch of points checked at once, each point judged as if alone."""
 
+import json
 import math
 
 import numpy as np
@@ -46,8 +47,6 @@ def test_each_point_of_a_batch_gets_the_verdicts_of_its_check_alone():
 
 
 def test_the_json_text_of_each_point_is_its_check_as_a_document():
-    import json
-
     _, _, batch = _batch(EXPR, X, Y)
     texts = batch.json_texts()
     assert [json.loads(t) for t in texts] == [batch.point(i).to_json() for i in range(len(X))]
@@ -99,3 +98,36 @@ def test_a_batch_of_nested_derivatives_judges_like_check_derivative():
     batch = check_batch(node, {"x": xs}, [("x,x,x", ("x", "x", "x"))], [third])
     assert batch.agree() == [True, True, True]
     assert batch.names == ["x,x,x"]
+
+
+def test_each_points_largest_gaps_are_its_own_against_the_exact_derivative():
+    # d/dx (x**3 + relu(x - 1) + log(x)) = 3 x**2 + step(x - 1) + 1/x, by hand. Autograd
+    # is off by 1e-6 at x = 2 and by 3e-6 at x = 1 (relu's kink: a convention, no error)
+    # and at x = 0 (log's pole: undefined, no error); right at x = 0.5.
+    node = parse("x**3 + relu(x - 1) + log(x)")
+    xs = np.array([2.0, 1.0, 0.0, 0.5])
+    exact = np.array([12 + 1 + 0.5, 3 + 1, math.nan, 0.75 + 2])
+    wrong = exact + np.array([1e-6, 3e-6, 3e-6, 0.0])
+    wrong[2] = math.inf
+    batch = check_batch(node, {"x": xs}, [("x", ("x",))], [wrong])
+    gaps, rels = batch.errors()
+    assert gaps.tolist() == pytest.approx([1e-6, 0.0, 0.0, 0.0], abs=1e-12)
+    assert rels.tolist() == pytest.approx([1e-6 / (13.5 + 1e-6), 0.0, 0.0, 0.0], abs=1e-12)
+    docs = [json.loads(t) for t in batch.json_texts()]
+    for i, doc in enumerate(docs):
+        alone = check_gradient(node, {"x": xs[i]}, {"x": wrong[i]}).to_json()
+        assert doc["max_abs_error"] == pytest.approx(alone["max_abs_error"], abs=1e-15)
+        assert doc["max_rel_error"] == pytest.approx(alone["max_rel_error"], abs=1e-15)
+    assert [d["components"][0]["status"] for d in docs] == [
+        "mismatch", "convention", "undefined", "match"]
+
+
+def test_without_sympy_the_gaps_are_to_the_differences():
+    # d/dx x**3 = 3 x**2 = 12 at x = 2: autograd off by 1e-3, the estimate within 1e-6.
+    node = parse("x**3")
+    batch = check_batch(node, {"x": np.array([2.0, -1.0])}, [("x", ("x",))],
+                        [np.array([12.001, 3.0])], timeout=0.0)
+    gaps, rels = batch.errors()
+    assert gaps.tolist() == pytest.approx([1e-3, 0.0], abs=1e-6)
+    assert rels.tolist() == pytest.approx([1e-3 / 12.001, 0.0], abs=1e-6)
+    assert batch.agree() == [False, True]

@@ -3,6 +3,7 @@ deferred tensor module, which keeps sympy's first Add from importing combinatori
 
 import operator
 import os
+import select
 import subprocess
 import sys
 import time
@@ -52,8 +53,51 @@ def test_a_closure_goes_to_a_fresh_child_and_the_worker_is_stopped(worker):
     assert skipped is None and found not in (here, worker)
 
 
+def test_a_failing_jobs_error_is_cut_to_500_characters(worker):
+    try:
+        int("x" * 1000)
+    except ValueError as exc:
+        error = f"ValueError: {exc}"[:500]
+    assert run_with_budget(partial(int, "x" * 1000), 10.0) == (
+        None, f"skipped: sympy failed ({error})")
+
+
+def test_a_worker_that_dies_without_answering_is_a_crash(worker):
+    assert run_with_budget(partial(os._exit, 3), 10.0) == (None, "skipped: sympy crashed")
+
+
+def test_the_worker_runs_meanwhile_here_while_the_job_runs_there(worker):
+    here = []
+    assert run_with_budget(partial(os.getpid), 10.0, lambda: here.append(os.getpid())) == (
+        worker, None)
+    assert here == [os.getpid()]
+
+
+def test_the_worker_lets_go_of_the_terminal_and_the_callers_pipes(worker):
+    (started,) = budget._WORKER
+    # It says "ready" once its descriptors are moved and sympy is imported.
+    assert select.select([started.results], [], [], 60)[0]
+    for fd in (0, 1, 2):
+        assert os.readlink(f"/proc/{worker}/fd/{fd}") == os.devnull
+    assert run_with_budget(partial(os.getpid), 10.0) == (worker, None)
+
+
+def test_a_second_prestart_keeps_the_one_worker(worker):
+    prestart()
+    assert [w.pid for w in budget._WORKER] == [worker]
+    assert run_with_budget(partial(os.getpid), 10.0) == (worker, None)
+
+
 def test_no_time_at_all_skips_without_starting_anything():
+    ran = []
+    assert run_with_budget(partial(os.getpid), 0.0, lambda: ran.append(1)) == (
+        None, "skipped: timed out")
+    assert ran == [1]  # the caller's own work still runs
+
+
+def test_no_time_at_all_leaves_the_worker_for_the_next_job(worker):
     assert run_with_budget(partial(os.getpid), 0.0) == (None, "skipped: timed out")
+    assert run_with_budget(partial(os.getpid), 10.0) == (worker, None)
 
 
 def test_sympys_first_add_does_not_load_tensors_yet_tensors_still_work():
