@@ -117,3 +117,17 @@ print(A(i) + A(i))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "2*A(i)"]
+
+
+def _budget_spent_meanwhile():
+    # The caller's own work takes 1 s of a 1.2 s budget; the job needs 1.8 s, so it is
+    # late however long the wait, unless the budget forgets the time spent meanwhile.
+    return run_with_budget(partial(time.sleep, 1.8), 1.2, partial(time.sleep, 1.0))
+
+
+def test_the_budget_of_a_fresh_child_counts_the_time_spent_meanwhile():
+    assert _budget_spent_meanwhile() == (None, "skipped: timed out")
+
+
+def test_the_budget_of_the_worker_counts_the_time_spent_meanwhile(worker):
+    assert _budget_spent_meanwhile() == (None, "skipped: timed out")
