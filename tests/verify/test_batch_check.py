@@ -131,3 +131,14 @@ def test_without_sympy_the_gaps_are_to_the_differences():
     assert gaps.tolist() == pytest.approx([1e-3, 0.0], abs=1e-6)
     assert rels.tolist() == pytest.approx([1e-3 / 12.001, 0.0], abs=1e-6)
     assert batch.agree() == [False, True]
+
+
+def test_where_autograd_is_off_the_formula_is_evaluated_exactly_not_in_floats():
+    # d/dx (x - sin(x)) = 1 - cos(x): in doubles at x = 1e-5 that is 5.0000004e-11 (the
+    # cancellation leaves 7 digits); its series x**2/2 - x**4/24 gives every digit.
+    node = parse("x - sin(x)")
+    xs = np.array([1e-5, 0.5])
+    batch = check_batch(node, {"x": xs}, [("x", ("x",))], [np.array([0.0, 1 - math.cos(0.5)])])
+    assert batch.symbolic[0][0] == pytest.approx(1e-10 / 2 - 1e-20 / 24, rel=1e-15)
+    assert batch.symbolic[0][1] == pytest.approx(1 - math.cos(0.5), rel=1e-15)
+    assert batch.agree() == [False, True]

@@ -51,6 +51,15 @@ def test_scalar_points_are_evaluated_exactly_past_the_range_of_a_double():
                                                          rel=1e-12)
 
 
+def test_a_derivative_that_is_not_real_at_the_point_has_no_sympy_value():
+    # d/dx sqrt(x) = 1/(2 sqrt(x)) is -i/2 at x = -1: no real number, so no witness;
+    # the engine's nan there is undefined, not a mismatch.
+    check = check_gradient(parse("sqrt(x)"), {"x": -1.0})
+    assert check.skipped is None and check.formula["x"] == "1/(2*sqrt(x))"
+    assert math.isnan(check.components[0].symbolic)
+    assert check.components[0].status == "undefined"
+
+
 def _boom():
     raise ValueError("boom " + "x" * 1000)
 
