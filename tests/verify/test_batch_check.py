@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from diffcli.expr import parse
-from diffcli.verify import check_batch, check_derivative, check_gradient, gradient
+from diffcli.verify import BatchCheck, check_batch, check_derivative, check_gradient, gradient
 
 # A smooth point, a pole of log (undefined), relu's kink (convention), a point where
 # sin(3000 x) turns within the difference step (no estimate), and ordinary points.
@@ -75,6 +75,8 @@ def test_without_sympy_the_differences_judge_each_point_and_skipped_says_why():
     # d/dx x^3 y = 3 x^2 y, by hand; the estimate is close, not exact.
     assert batch.finite_difference[0] == pytest.approx([9.0, -12.0], rel=1e-8)
     assert batch.point(0).to_json()["symbolic"] == {"x": None, "y": None}
+    texts = batch.json_texts()
+    assert [json.loads(t) for t in texts] == [batch.point(i).to_json() for i in range(2)]
 
 
 def test_the_rounding_allowance_of_the_differences_scales_with_each_points_own_value():
@@ -142,3 +144,24 @@ def test_where_autograd_is_off_the_formula_is_evaluated_exactly_not_in_floats():
     assert batch.symbolic[0][0] == pytest.approx(1e-10 / 2 - 1e-20 / 24, rel=1e-15)
     assert batch.symbolic[0][1] == pytest.approx(1 - math.cos(0.5), rel=1e-15)
     assert batch.agree() == [False, True]
+
+
+def test_past_third_order_there_are_no_differences_and_without_sympy_no_verdict():
+    # d4/dx4 x**5 = 120 x, by hand; finite differences stop at third order.
+    node, xs = parse("x**5"), np.array([1.0, 2.0])
+    entries = [("x,x,x,x", ("x",) * 4)]
+    alone = check_batch(node, {"x": xs}, entries, [120 * xs], timeout=0.0)
+    assert alone.finite_difference == [None] and alone.agree() == [None, None]
+    assert alone.point(1).components[0].status == "unchecked"
+    judged = check_batch(node, {"x": xs}, entries, [120 * xs + [0.0, 1.0]])
+    assert judged.symbolic[0].tolist() == [120.0, 240.0]
+    assert judged.agree() == [True, False]
+
+
+def test_names_and_formulas_with_a_percent_sign_are_written_as_they_are():
+    # The %-template must not read a % in a name or a formula as a slot.
+    batch = BatchCheck(1, ["a%s"], [np.array([1.0])], [np.array([1.0])], [None],
+                       [np.array(["match"])], [{"symbolic": [True]}], {"a%s": "100%"}, None)
+    (doc,) = [json.loads(t) for t in batch.json_texts()]
+    assert doc == batch.point(0).to_json()
+    assert doc["formula"] == {"a%s": "100%"} and doc["components"][0]["name"] == "a%s"
