@@ -37,7 +37,8 @@ for module in "${modules[@]}"; do
             $v/test_proof.py $v/test_witnesses_truth.py" ;;
         diffcli/verify/proof.py) tests="$v/test_proof_truth.py $v/test_proof.py $v/test_claims.py" ;;
         diffcli/verify/checks.py) tests="$v/test_checks_truth.py $v/test_checks.py
-            $v/test_vector_checks.py $v/test_judging.py $v/test_witnesses_truth.py" ;;
+            $v/test_vector_checks.py $v/test_judging.py $v/test_witnesses_truth.py
+            $v/test_matrix_witness.py" ;;
         diffcli/verify/function_check.py) tests="$v/test_function_check.py
             tests/autograd/test_gradcheck_truth.py tests/cli/test_gradcheck.py" ;;
         diffcli/verify/formulas.py) tests="$v/test_formulas_truth.py $v/test_formulas.py
