@@ -6,6 +6,8 @@ import math
 import multiprocessing
 import os
 import threading
+import time
+from functools import partial
 
 import pytest
 
@@ -84,6 +86,21 @@ def test_without_fork_a_thread_runs_the_job(no_fork):
     result, skipped = run_with_budget(_boom, 10.0)
     assert result is None
     assert skipped == f"skipped: sympy failed ({('ValueError: boom ' + 'x' * 1000)[:500]})"
+
+
+def test_without_fork_a_job_that_takes_a_while_within_its_budget_is_waited_for(no_fork):
+    assert run_with_budget(partial(_after, 0.5, 42), 10.0) == (42, None)
+
+
+def test_without_fork_the_budget_counts_the_time_spent_meanwhile(no_fork):
+    # 1 s of a 1.2 s budget goes on the caller's own work; the job needs 1.8 s.
+    assert run_with_budget(partial(_after, 1.8, 42), 1.2, partial(time.sleep, 1.0)) == (
+        None, "skipped: timed out")
+
+
+def _after(seconds, value):
+    time.sleep(seconds)
+    return value
 
 
 def test_without_fork_a_late_job_is_left_behind_in_a_daemon_thread(no_fork):
