@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -153,16 +154,22 @@ def test_a_directional_derivative_is_checked_in_forward_and_reverse_mode():
     for c in check.components:
         assert c.symbolic == pytest.approx(want, rel=1e-15)
         assert c.finite_difference == pytest.approx(want, rel=1e-7)
+    # The formula is sympy's d/dt f(v + t d), as the docs write the line, not yet at t = 0.
+    x, y, t = sympy.symbols("x y t")
+    line = sympy.diff((x + 0.3 * t) ** 2 * (y - t), t)
+    assert sympy.simplify(sympy.sympify(check.formula["forward"]) - line) == 0
     assert check.formula["forward"] == check.formula["reverse"]
 
 
-def test_a_vector_direction_moves_each_entry_and_names_clash_with_nothing():
-    # The user's own t and dx are variables, not the line's: d/dt sum((x + d t)**2 * dx) * t
-    # at t = 0 (the line's) is 2 t sum(x d dx), by hand.
+def test_vector_directions_move_each_entry_and_their_names_clash_with_nothing():
+    # The user's own t and dx are variables, not the line's, and x1's direction is not x's:
+    # d/dt (sum((x + d t)**2 * dx) * t + sum(x1 + e t)) at t = 0 (the line's) is
+    # 2 t sum(x d dx) + sum(e), by hand.
     x, d, dx = np.array([1.0, -2.0]), np.array([0.5, 3.0]), np.array([2.0, 0.25])
-    want = 2 * 3.0 * float(np.sum(x * d * dx))
-    check = check_jvp(parse("sum(x**2 * dx) * t"), {"x": x, "dx": dx, "t": 3.0}, {"x": d},
-                      want, want)
+    x1, e = np.array([4.0, 5.0]), np.array([-1.0, 7.0])
+    want = 2 * 3.0 * float(np.sum(x * d * dx)) + float(np.sum(e))
+    check = check_jvp(parse("sum(x**2 * dx) * t + sum(x1)"),
+                      {"x": x, "dx": dx, "t": 3.0, "x1": x1}, {"x": d, "x1": e}, want, want)
     assert check.agree is True
     for c in check.components:
         assert c.symbolic == pytest.approx(want, rel=1e-15)
