@@ -92,6 +92,10 @@ def test_without_fork_a_job_that_takes_a_while_within_its_budget_is_waited_for(n
     assert run_with_budget(partial(_after, 0.5, 42), 10.0) == (42, None)
 
 
+def test_a_budget_under_a_second_still_runs_the_job(no_fork):
+    assert run_with_budget(lambda: 42, 0.5) == (42, None)
+
+
 def test_without_fork_the_budget_counts_the_time_spent_meanwhile(no_fork):
     # 1 s of a 1.2 s budget goes on the caller's own work; the job needs 1.8 s.
     assert run_with_budget(partial(_after, 1.8, 42), 1.2, partial(time.sleep, 1.0)) == (

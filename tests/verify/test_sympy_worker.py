@@ -88,6 +88,35 @@ def test_a_second_prestart_keeps_the_one_worker(worker):
     assert run_with_budget(partial(os.getpid), 10.0) == (worker, None)
 
 
+def test_jobs_and_answers_larger_than_a_pipe_holds_go_whole(worker):
+    # A pipe holds 64 KiB: both ways, the message arrives in several reads.
+    assert run_with_budget(partial(len, b"x" * 300_000), 10.0) == (300_000, None)
+    assert budget._WORKER == []
+    prestart()
+    assert run_with_budget(partial(bytes, 300_000), 10.0) == (bytes(300_000), None)
+
+
+def test_a_worker_whose_caller_went_away_ends_without_running_the_callers_code(tmp_path):
+    # The caller prestarts and exits at once; the worker, finding no one to serve, must
+    # end, neither waiting for ever nor going on into the caller's script (which would
+    # append a second line).
+    marks = tmp_path / "marks"
+    code = f"""
+from diffcli.verify import budget
+budget.prestart()
+print(budget._WORKER[0].pid)
+with open({str(marks)!r}, "a") as f:
+    f.write("caller\\n")
+"""
+    pid = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout)
+    deadline = time.monotonic() + 120
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)
+    assert marks.read_text() == "caller\n"
+
+
 def test_no_time_at_all_skips_without_starting_anything():
     ran = []
     assert run_with_budget(partial(os.getpid), 0.0, lambda: ran.append(1)) == (
