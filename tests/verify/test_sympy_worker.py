@@ -32,14 +32,16 @@ def worker():
     assert _gone(started.pid)  # and it was reaped
 
 
-def test_the_prestarted_worker_runs_the_job_in_its_own_process(worker):
-    assert run_with_budget(partial(os.getpid), 10.0) == (worker, None)
-
-
 def test_a_job_past_its_budget_is_skipped_and_the_worker_killed(worker):
+    # The first worker test: were the fork's roles swapped, this process would be the
+    # worker, and only a kill (not a clean exit after one answer) makes the run fail.
     start = time.monotonic()
     assert run_with_budget(partial(time.sleep, 30), 0.5) == (None, "skipped: timed out")
     assert time.monotonic() - start < 20  # it did not wait for the sleep
+
+
+def test_the_prestarted_worker_runs_the_job_in_its_own_process(worker):
+    assert run_with_budget(partial(os.getpid), 10.0) == (worker, None)
 
 
 def test_a_failing_job_says_why(worker):
