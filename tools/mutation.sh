@@ -24,8 +24,8 @@ nice -n 19 python tools/test_server.py serve "$socket_path" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -f "$socket_path"' EXIT
 
-# Each module runs the tests that exercise it, nearest first (-x stops at the first
-# failure): seconds per mutant rather than the whole suite's minutes.
+# Each module runs the tests that exercise it, nearest and quickest first (-x stops at
+# the first failure): seconds per mutant rather than the whole suite's minutes.
 v=tests/verify
 for module in "${modules[@]}"; do
     case "$module" in
@@ -38,8 +38,9 @@ for module in "${modules[@]}"; do
         diffcli/verify/claims.py) tests="$v/test_claims_truth.py $v/test_claims.py
             $v/test_proof.py $v/test_witnesses_truth.py $v/test_mistakes.py" ;;
         diffcli/verify/proof.py) tests="$v/test_proof_truth.py $v/test_proof.py $v/test_claims.py" ;;
-        diffcli/verify/checks.py) tests="$v/test_checks_truth.py $v/test_checks.py
-            $v/test_vector_checks.py $v/test_judging.py $v/test_witnesses_truth.py" ;;
+        diffcli/verify/checks.py) tests="$v/test_checks_truth.py $v/test_vector_checks.py
+            $v/test_matrix_witness.py $v/test_checks.py $v/test_judging.py
+            $v/test_witnesses_truth.py" ;;
         diffcli/verify/function_check.py) tests="$v/test_function_check.py
             tests/autograd/test_gradcheck_truth.py tests/cli/test_gradcheck.py" ;;
         diffcli/verify/formulas.py) tests="$v/test_formulas_truth.py $v/test_formulas.py
@@ -54,6 +55,12 @@ for module in "${modules[@]}"; do
             $v/test_checks.py $v/test_vector_checks.py $v/test_batch_check.py
             $v/test_witnesses_truth.py tests/cli/test_check_verdicts.py" ;;
         diffcli/verify/mistakes.py) tests="$v/test_mistakes.py $v/test_claims.py" ;;
+        diffcli/verify/batch_checks.py) tests="$v/test_batch_check.py $v/test_checks.py" ;;
+        diffcli/verify/sympy_witness.py) tests="$v/test_sympy_witness_truth.py
+            $v/test_matrix_witness.py $v/test_batch_check.py $v/test_checks.py
+            $v/test_witnesses_truth.py" ;;
+        diffcli/verify/budget.py) tests="$v/test_sympy_worker.py $v/test_sympy_witness_truth.py
+            $v/test_checks.py" ;;
         *) tests="${MUTATION_TESTS:-$v}" ;;
     esac
     # mutmut 2 counts only exit status 1 as a kill; pytest's 2 (a mutant that no longer

@@ -167,7 +167,6 @@ def _serve(jobs: int, results: int) -> None:
     """The worker's life: never returns. It leaves the terminal and the caller's pipes
     (a reader waiting for the end of stdout must not wait for it), and ends when its job
     is answered or the caller goes away without one."""
-    status = 0
     try:
         quiet = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -185,10 +184,10 @@ def _serve(jobs: int, results: int) -> None:
         except BaseException as exc:  # the worker reports every failure, then exits
             reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
         _send(results, pickle.dumps(reply))
-    except BaseException:
-        status = 1
     finally:
-        os._exit(status)
+        # Whatever happened, the worker ends here: nothing reads its exit status, and an
+        # exception must not unwind into the caller's code that forked it.
+        os._exit(0)
 
 
 _LENGTH = struct.Struct("!Q")

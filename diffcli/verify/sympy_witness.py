@@ -22,7 +22,7 @@ FORMULA_CHARS = 10_000  # a longer formula is cut here, with "..."
 ELEMENT_BUDGET = 64
 
 def element_shapes(nodes: Sequence[Node], values: Mapping,
-                   elementwise: bool = False) -> dict[str, tuple[int, ...]] | None:
+                   elementwise: bool) -> dict[str, tuple[int, ...]] | None:
     """{name: shape} of the array variables that get one symbol per entry: all of them
     for full derivatives, and only where arrays meet reductions (or matrix functions) when
     an elementwise expression's vectors are a batch of points."""
@@ -113,26 +113,16 @@ def _sympy_number(expr, exact: dict) -> float:
 
 
 def _sympy_values(d, point: Mapping, shapes: Mapping | None, last: str) -> np.ndarray:
-    """Evaluate a derivative at a point: evalf for scalars, lambdify for batches."""
+    """Evaluate a derivative at a point: exactly by evalf at one point (entry by entry with
+    `shapes`), by lambdify at a column of independent points."""
+    import numpy as np
     import sympy
 
     from diffcli.expr.symbolic import lambdify_modules, symbol
 
-    if not shapes and all(isinstance(v, float) for v in point.values()):
-        # One point of floats: exact values by evalf.
-        exact = {symbol(k): sympy.Float(v, 30) for k, v in point.items()}
-        return _nested(lambda e: _sympy_number(e, exact), d)
-    import numpy as np
-
     from .common import sum_to
 
-    if shapes:
-        subs = {symbol(k, index): float(np.asarray(v)[index]) for k, v in point.items()
-                if np.ndim(v) for index in np.ndindex(np.shape(v))}
-        subs.update({symbol(k): float(v) for k, v in point.items() if not np.ndim(v)})
-    elif all(np.ndim(v) == 0 for v in point.values()):
-        subs = {symbol(k): float(v) for k, v in point.items()}
-    else:
+    if not shapes and any(np.ndim(v) for v in point.values()):
         names = list(point)
         fn = sympy.lambdify([symbol(k) for k in names], d if isinstance(d, list) else [d],
                             cse=True, modules=lambdify_modules())
@@ -140,6 +130,9 @@ def _sympy_values(d, point: Mapping, shapes: Mapping | None, last: str) -> np.nd
             raw = np.asarray(np.broadcast_arrays(*fn(*(point[k] for k in names)),
                                                  *point.values())[0], dtype=np.float64)
         return sum_to(raw, np.shape(point[last]))
+    subs = {symbol(k): float(v) for k, v in point.items() if not np.ndim(v)}
+    subs.update({symbol(k, index): float(np.asarray(v)[index]) for k, v in point.items()
+                 if np.ndim(v) for index in np.ndindex(np.shape(v))})
     # Made once per point: an expression per element of a Jacobian would remake them each.
     exact = {k: sympy.Float(v, 30) for k, v in subs.items()}
     return np.array(_nested(lambda e: _sympy_number(e, exact), d))
@@ -178,7 +171,7 @@ def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ..
 
 
 def witness_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...]]],
-                point: Mapping, elementwise: bool = False) -> tuple[list, str | None]:
+                point: Mapping, elementwise: bool) -> tuple[list, str | None]:
     """In the child: per (node index, wrt), (formula text, value at the point, closed)
     or None, and why some have none. A first derivative of a scalar expression of
     matrices is sympy's matrix calculus where it answers (closed=True: the text is the

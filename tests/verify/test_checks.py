@@ -4,11 +4,18 @@ import math
 
 import numpy as np
 import pytest
+import sympy
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from diffcli.expr import parse
-from diffcli.verify import check_derivative, check_gradient, check_hessian, check_jacobian
+from diffcli.verify import (
+    check_derivative,
+    check_gradient,
+    check_hessian,
+    check_jacobian,
+    check_jvp,
+)
 from tests.expr.strategies import SMOOTH, VARIABLES, trees
 
 EXPR = parse("x**2*y + sin(x*y)")
@@ -135,3 +142,34 @@ def test_finite_differences_that_do_not_settle_are_no_witness_rather_than_a_fals
 def test_finite_differences_judge_a_smooth_function_when_sympy_is_out_of_time():
     wrong = check_gradient(parse("x**3"), {"x": 2.0}, grads={"x": 12.5}, timeout=0.0).to_json()
     assert wrong["components"][0]["status"] == "mismatch" and not wrong["agree"]
+
+
+def test_a_directional_derivative_is_checked_in_forward_and_reverse_mode():
+    # d/dt (x**2 y)(x + 0.3 t, y - t) at t = 0 = 2 x y (0.3) + x**2 (-1), by hand.
+    point, direction = {"x": 1.5, "y": 2.0}, {"x": 0.3, "y": np.array(-1.0)}
+    want = 2 * 1.5 * 2.0 * 0.3 - 1.5**2
+    check = check_jvp(parse("x**2*y"), point, direction, want, want + 1e-6)
+    assert [c.name for c in check.components] == ["forward", "reverse"]
+    assert [c.status for c in check.components] == ["match", "mismatch"]
+    for c in check.components:
+        assert c.symbolic == pytest.approx(want, rel=1e-15)
+        assert c.finite_difference == pytest.approx(want, rel=1e-7)
+    # The formula is sympy's d/dt f(v + t d), as the docs write the line, not yet at t = 0.
+    x, y, t = sympy.symbols("x y t")
+    line = sympy.diff((x + 0.3 * t) ** 2 * (y - t), t)
+    assert sympy.simplify(sympy.sympify(check.formula["forward"]) - line) == 0
+    assert check.formula["forward"] == check.formula["reverse"]
+
+
+def test_vector_directions_move_each_entry_and_their_names_clash_with_nothing():
+    # The user's own t and dx are variables, not the line's, and x1's direction is not x's:
+    # d/dt (sum((x + d t)**2 * dx) * t + sum(x1 + e t)) at t = 0 (the line's) is
+    # 2 t sum(x d dx) + sum(e), by hand.
+    x, d, dx = np.array([1.0, -2.0]), np.array([0.5, 3.0]), np.array([2.0, 0.25])
+    x1, e = np.array([4.0, 5.0]), np.array([-1.0, 7.0])
+    want = 2 * 3.0 * float(np.sum(x * d * dx)) + float(np.sum(e))
+    check = check_jvp(parse("sum(x**2 * dx) * t + sum(x1)"),
+                      {"x": x, "dx": dx, "t": 3.0, "x1": x1}, {"x": d, "x1": e}, want, want)
+    assert check.agree is True
+    for c in check.components:
+        assert c.symbolic == pytest.approx(want, rel=1e-15)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from diffcli.expr import parse
-from diffcli.verify import check_gradient, check_jacobian
+from diffcli.verify import Check, Component, Status, check_gradient, check_jacobian
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "json.md"
 
@@ -62,3 +62,26 @@ def test_gaps_leave_out_elements_that_are_not_finite():
     assert data["symbolic"]["x"] == [-1.0, 0.5]
     assert data["max_abs_error"] == pytest.approx(0.1, rel=1e-12)
     assert data["max_rel_error"] == pytest.approx(0.1 / 0.6, rel=1e-12)
+
+
+@pytest.mark.parametrize(("share", "agree"), [(0.5, True), (1.5, False)])
+def test_a_closed_forms_rounding_allowance_is_the_documented_one(share, agree):
+    # docs/json.md: the closed form may be off by 64 eps times its largest entry times the
+    # square root of the number of entries, on top of atol. d/dA 100 trace(A) = 100 I;
+    # autograd's error sits on a zero entry, where rtol allows nothing.
+    allowance = 1e-12 + 64 * np.finfo(float).eps * 100 * np.sqrt(9)
+    grad = 100 * np.eye(3)
+    grad[0, 1] = share * allowance
+    check = check_gradient(parse("100*trace(A)"), {"A": np.diag([2.0, 3.0, 4.0]) + 1},
+                           grads={"A": grad})
+    assert check.closed_form == {"A": "100*I"}
+    assert check.agree is agree
+
+
+def test_a_check_built_by_hand_has_no_formula_no_reason_and_no_verdicts_of_witnesses():
+    component = Component("x", np.float64(2.0), None, None, Status.UNCHECKED)
+    data = Check([component]).to_json()
+    assert (data["agree"], data["formula"], data["closed_form"], data["skipped"]) == (
+        None, {}, {}, None)
+    assert data["components"][0]["agrees"] == {}
+    assert data["components"][0]["directional"] is None

@@ -100,6 +100,16 @@ def test_past_the_budget_without_a_closed_form_sympy_says_why():
                                rtol=1e-6)
 
 
+def test_the_element_budget_is_64_entries_as_the_json_docs_say():
+    # sum(sin(v)) has no matrix form; d/dv = cos(v) entry by entry, by hand.
+    v = np.linspace(-1.0, 1.0, 65)
+    within = check_gradient(parse("sum(sin(v))"), {"v": v[:64]})
+    assert within.skipped is None
+    np.testing.assert_allclose(within.components[0].symbolic, np.cos(v[:64]), rtol=1e-15)
+    past = check_gradient(parse("sum(sin(v))"), {"v": v})
+    assert past.skipped == "skipped: too large for the symbolic witness (65 elements, budget 64)"
+
+
 LARGE = {"W": RNG.standard_normal((20, 20)) / 5, "v": RNG.standard_normal(20) / 5}
 
 

@@ -6,6 +6,8 @@ import math
 import multiprocessing
 import os
 import threading
+import time
+from functools import partial
 
 import pytest
 
@@ -51,6 +53,15 @@ def test_scalar_points_are_evaluated_exactly_past_the_range_of_a_double():
                                                          rel=1e-12)
 
 
+def test_a_derivative_that_is_not_real_at_the_point_has_no_sympy_value():
+    # d/dx sqrt(x) = 1/(2 sqrt(x)) is -i/2 at x = -1: no real number, so no witness;
+    # the engine's nan there is undefined, not a mismatch.
+    check = check_gradient(parse("sqrt(x)"), {"x": -1.0})
+    assert check.skipped is None and check.formula["x"] == "1/(2*sqrt(x))"
+    assert math.isnan(check.components[0].symbolic)
+    assert check.components[0].status == "undefined"
+
+
 def _boom():
     raise ValueError("boom " + "x" * 1000)
 
@@ -75,6 +86,25 @@ def test_without_fork_a_thread_runs_the_job(no_fork):
     result, skipped = run_with_budget(_boom, 10.0)
     assert result is None
     assert skipped == f"skipped: sympy failed ({('ValueError: boom ' + 'x' * 1000)[:500]})"
+
+
+def test_without_fork_a_job_that_takes_a_while_within_its_budget_is_waited_for(no_fork):
+    assert run_with_budget(partial(_after, 0.5, 42), 10.0) == (42, None)
+
+
+def test_a_budget_under_a_second_still_runs_the_job(no_fork):
+    assert run_with_budget(lambda: 42, 0.5) == (42, None)
+
+
+def test_without_fork_the_budget_counts_the_time_spent_meanwhile(no_fork):
+    # 1 s of a 1.2 s budget goes on the caller's own work; the job needs 1.8 s.
+    assert run_with_budget(partial(_after, 1.8, 42), 1.2, partial(time.sleep, 1.0)) == (
+        None, "skipped: timed out")
+
+
+def _after(seconds, value):
+    time.sleep(seconds)
+    return value
 
 
 def test_without_fork_a_late_job_is_left_behind_in_a_daemon_thread(no_fork):
