@@ -115,10 +115,16 @@ def _sympy_number(expr, exact: dict) -> float:
 def _sympy_values(d, point: Mapping, shapes: Mapping | None, last: str) -> np.ndarray:
     """Evaluate a derivative at a point: exactly by evalf at one point (entry by entry with
     `shapes`), by lambdify at a column of independent points."""
-    import numpy as np
     import sympy
 
     from diffcli.expr.symbolic import lambdify_modules, symbol
+
+    if not shapes and all(type(v) is float for v in point.values()):
+        # A point of plain numbers, as a one-point check sends to sympy's worker (forked
+        # before numpy loads): the same exact values, without importing numpy there.
+        exact = {symbol(k): sympy.Float(v, 30) for k, v in point.items()}
+        return _nested(lambda e: _sympy_number(e, exact), d)
+    import numpy as np
 
     from .common import sum_to
 
@@ -152,9 +158,16 @@ def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ..
     With `against` (autograd's value of each component, rtol, atol), each point is a
     column of independent points: one float formula evaluates all of them, and where it
     has no number or differs from autograd, the point is evaluated exactly, as alone."""
+    import sympy
+
     from diffcli.expr.symbolic import to_sympy
 
     exprs = [to_sympy(n, shapes) for n in nodes]
+    if any(e.has(sympy.nan, sympy.zoo) for e in exprs):
+        # 0**(pi/0) is 0 in floating point but nan to sympy, and x + nan is nan: its
+        # derivative (0) would then contradict a right gradient (1).
+        raise ValueError("sympy reads part of the expression as undefined (nan or zoo), "
+                         "so its derivative says nothing")
     differentiate = _derivative_of_sums if elementwise else _full_derivative
     out = []
     for k, (index, wrt) in enumerate(comps):
