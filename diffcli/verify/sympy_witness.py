@@ -163,11 +163,11 @@ def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ..
     from diffcli.expr.symbolic import to_sympy
 
     exprs = [to_sympy(n, shapes) for n in nodes]
-    if any(e.has(sympy.nan, sympy.zoo) for e in exprs):
+    if any(_nested_has(e, sympy.nan) for e in exprs):
         # 0**(pi/0) is 0 in floating point but nan to sympy, and x + nan is nan: its
         # derivative (0) would then contradict a right gradient (1).
-        raise ValueError("sympy reads part of the expression as undefined (nan or zoo), "
-                         "so its derivative says nothing")
+        raise ValueError("sympy reads part of the expression as nan, so its derivative "
+                         "says nothing")
     differentiate = _derivative_of_sums if elementwise else _full_derivative
     out = []
     for k, (index, wrt) in enumerate(comps):
@@ -181,6 +181,13 @@ def symbolic_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ..
                      for p, v in zip(points, found)]
         out.append((text, found))
     return out
+
+
+def _nested_has(expr, atom) -> bool:
+    """Whether a sympy expression, or any entry of a nested list of them, contains atom."""
+    if isinstance(expr, list):
+        return any(_nested_has(e, atom) for e in expr)
+    return expr.has(atom)
 
 
 def witness_job(nodes: Sequence[Node], comps: Sequence[tuple[int, tuple[str, ...]]],
