@@ -64,10 +64,12 @@ for module in "${modules[@]}"; do
         *) tests="${MUTATION_TESTS:-$v}" ;;
     esac
     # mutmut 2 counts only exit status 1 as a kill; pytest's 2 (a mutant that no longer
-    # imports) is one too. The time base keeps a slow run on a busy machine from counting.
+    # imports) is one too, and so is a mutant that hangs past 5 minutes (mutmut's own
+    # timeout, ten times a slow baseline, let one run for 7 CPU-minutes). The time base
+    # keeps a slow run on a busy machine from counting.
     nice -n 19 mutmut run --paths-to-mutate "$module" --no-progress --simple-output \
         --test-time-base 20 \
-        --runner "sh -c 'python tools/test_server.py run $socket_path -- -x -q -p no:cacheprovider $(echo $tests) || exit 1'"
+        --runner "sh -c 'timeout 300 python tools/test_server.py run $socket_path -- -x -q -p no:cacheprovider $(echo $tests) || exit 1'"
 done
 
 # The score per module: killed (or timed out) / all mutants tried.
