@@ -70,3 +70,12 @@ def test_a_formula_using_variables_without_values_is_refused_naming_them(cli, fo
     run = cli("check", "x**2", "--grad", f"x={formula}", "--at", "x=1")
     assert run.code == 2
     assert run.stderr.strip() == f"error: --grad x: the formula uses {names} no value"
+
+
+def test_a_wrong_claim_at_a_kink_names_the_derivative_sympy_has_where_the_tape_has_none(cli):
+    # d/dx sqrt(x**2) = sign(x): 0 at x = 0 by sympy and by central differences; the
+    # tape's chain rule gives 0 * inf there, nan, as PyTorch's does.
+    run = cli("check", "sqrt(x**2)", "--grad", "x=1", "--at", "x=0", "--proof-timeout", "0",
+              env={"COLUMNS": "200"})
+    assert run.code == 1
+    assert "1 gives 1 but the derivative is 0 (sympy: sign(x))" in run.stdout

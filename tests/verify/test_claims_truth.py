@@ -144,3 +144,21 @@ def test_sympy_judges_a_vector_valued_expression_by_the_derivative_of_its_sum():
     (component,) = data["components"]
     assert component["symbolic"] == component["autograd"] == [6.0, 6.0]
     assert component["verdict"] == "agrees"
+
+
+def test_a_witness_with_no_number_where_another_has_one_does_not_judge_the_claim():
+    # sqrt(x**2) is |x|: sympy's derivative sign(x) is 0 at x = 0, and so are both central
+    # differences (|h| - |-h|) / 2h; the tape's chain rule is 0 * inf, nan, as PyTorch's.
+    # The claim sign(x) is judged as it is for abs(x) itself: right.
+    right = check_claims(parse("sqrt(x**2)"), {"x": parse("sign(x)")}, {"x": 0.0},
+                         proof_timeout=0).to_json()
+    (component,) = right["components"]
+    assert component["autograd"] is None and component["symbolic"] == 0.0
+    assert component["verdict"] == "agrees" and right["ok"] is True
+
+
+def test_a_claim_wrong_where_only_sympy_has_a_number_is_wrong():
+    wrong = check_claims(parse("sqrt(x**2)"), {"x": parse("1")}, {"x": 0.0},
+                         proof_timeout=0).to_json()
+    (component,) = wrong["components"]
+    assert component["verdict"] == "wrong" and component["disagree_at"][0] == {"x": 0.0}

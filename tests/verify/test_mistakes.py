@@ -148,8 +148,6 @@ def test_factor_is_read_where_autograd_has_a_value_and_a_claim_off_only_there_ha
         return _component("sqrt(x**2)", "x", claim, {"x": 0.0}).mistake
 
     assert mistake("2*sign(x)").details == {"factor": 2.0}
-    # sign(x) is the derivative wherever autograd has one: no factor, and not 1x.
-    assert mistake("sign(x)") is None
 
 
 def test_factor_is_named_though_the_claim_has_no_value_at_the_last_point():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from diffcli import render, verify
+from diffcli.verify.common import plain
 
 from ..app import command
 from ..errors import BadInput, ExitStatus, names_text
@@ -98,10 +100,20 @@ def _why_wrong(c: dict) -> str:
     else:
         head = "" if at_given else f" (right at the given point), but at {at}"
     return (f"∂/∂{c['wrt']} is wrong{head}{'; ' if c['mistake'] else ': '}{c['claimed']} gives {shown(example['claimed'])} "
-            f"but the derivative {'is' if at_given else 'there is'} {shown(example['autograd'])}"
+            f"but the derivative {'is' if at_given else 'there is'} {shown(_derivative(example))}"
             + (f" (sympy: {c['formula']})" if c["formula"] and not _entrywise(c["formula"])
                else "")
             + f"; wrong at {len(c['disagree_at'])} of the points tried")
+
+
+def _derivative(example: dict) -> Any:
+    """The derivative where the claim fails: autograd's, and sympy's where only sympy has
+    a number (the tape's 0 * inf at the kink of sqrt(x**2)), as the claim was judged."""
+    auto, sym = example["autograd"], example["symbolic"]
+    if sym is None or np.shape(auto) != np.shape(sym):
+        return auto
+    auto, sym = np.asarray(auto, dtype=float), np.asarray(sym, dtype=float)
+    return plain(np.where(np.isfinite(auto), auto, sym))
 
 
 def _entrywise(formula: str) -> bool:
