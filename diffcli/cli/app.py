@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 import os
 import sys
 import traceback
@@ -105,7 +106,9 @@ def command(example: str) -> Callable[[Callable[..., int | None]], Callable[...,
             raise typer.Exit(status or ExitStatus.OK)
 
         run.__name__, run.__qualname__ = fn.__name__, fn.__qualname__
-        run.__doc__ = f"{fn.__doc__}\n\nExample:\n\n    {example}"
+        # Dedented first: click dedents by the least indented line, which the example's
+        # "Example:" would make none, and every docstring line after the first kept its 4.
+        run.__doc__ = f"{inspect.cleandoc(fn.__doc__ or '')}\n\nExample:\n\n    {example}"
         run.__signature__ = signature  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
         return run

@@ -111,6 +111,13 @@ def test_version_and_help_list_every_command_with_examples():
         assert re.search(rf"^\W*{name}\b", helped.stdout, re.M), name
         sub = run_process(name, "--help", env={"TERM": "dumb", "COLUMNS": "200"})
         assert sub.code == 0 and f"diffcli {name} " in sub.stdout
+        # The description's lines all start where its first does: none keeps the
+        # docstring's own indentation.
+        lines = sub.stdout.splitlines()
+        usage = next(i for i, line in enumerate(lines) if "Usage:" in line)
+        example = next(i for i, line in enumerate(lines) if line.strip() == "Example:")
+        described = [line for line in lines[usage + 1:example] if line.strip()]
+        assert described and {len(line) - len(line.lstrip()) for line in described} == {1}, name
 
 
 def test_batch_through_stdin_of_a_real_process():
