@@ -31,7 +31,9 @@ class BatchJob(NamedTuple):
     `every(columns, n, targets)` answers all at once as (values, fields): each field an
     array with the batch axis first, a dict of such arrays, or a value shared by all.
     `check_every(columns, targets, fields)` checks all points at once (a
-    verify.BatchCheck); without it a checked batch runs point by point."""
+    verify.BatchCheck); without it a checked batch runs point by point. A command whose
+    answer is its check (`check`) gives `each(columns, n, targets)` instead of `every`:
+    every point's whole result at once."""
 
     expression: str | list[str]  # as the JSON's "expression": jacobian's is a list
     nodes: list[Any]
@@ -39,8 +41,10 @@ class BatchJob(NamedTuple):
     wrt: list[str] | None
     check: bool
     one: Callable[[dict[str, Any], list[str]], PointResult]
-    every: Callable[[dict[str, np.ndarray], int, list[str]], tuple[np.ndarray, dict[str, Any]]]
+    every: Callable[[dict[str, np.ndarray], int, list[str]],
+                    tuple[np.ndarray, dict[str, Any]]] | None
     check_every: Callable[[dict[str, np.ndarray], list[str], dict[str, Any]], Any] | None = None
+    each: Callable[[dict[str, np.ndarray], int, list[str]], list[PointResult]] | None = None
 
 
 def run_batch(job: BatchJob, source: str, as_json: bool, strict: bool,
@@ -99,8 +103,15 @@ def _run(job: BatchJob, source: str, as_json: bool, strict: bool, output: str | 
         else:
             out.add(doc)
 
-    if job.check and job.check_every is None or not n or not all(
-            vectorisable(node, columns) for node in job.nodes):
+    whole = n and all(vectorisable(node, columns) for node in job.nodes)
+    if whole and job.each is not None:
+        for (doc, status), line in zip(job.each(columns, n, targets), read.line_numbers):
+            doc["line"] = line
+            statuses.append(status)
+            emit(doc)
+        progress.done = n
+        interrupts.raise_if_lost()
+    elif not whole or job.every is None or job.check and job.check_every is None:
         for i in render.progress(n, "checking" if job.check else "differentiating"):
             interrupts.raise_if_lost()  # a point's lazy imports may have dropped one
             doc, status = job.one({k: c[i] for k, c in columns.items()}, targets)

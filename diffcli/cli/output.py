@@ -69,8 +69,10 @@ def _draw_batch(docs: list[dict]) -> None:
         render.show("no points", [])
         return
     first = docs[0]
-    columns = ["line", *first["at"], "value", *_batch_results(first)]
-    rows = [[d["line"], *d["at"].values(), d["value"], *_batch_results(d).values()] for d in docs]
+    value = ["value"] if "value" in first else []  # a claim check has none
+    columns = ["line", *first["at"], *value, *_batch_results(first)]
+    rows = [[d["line"], *d["at"].values(), *(d[key] for key in value),
+             *_batch_results(d).values()] for d in docs]
     expression = first["expression"]
     render.show_table(expression if isinstance(expression, str) else ", ".join(expression),
                       columns, rows)
@@ -78,7 +80,12 @@ def _draw_batch(docs: list[dict]) -> None:
 
 def _batch_results(doc: dict) -> dict[str, Any]:
     """The columns a batch table shows for one point: each partial (and second partial,
-    once per pair), each Jacobian cell, each Taylor coefficient, or the one derivative."""
+    once per pair), each Jacobian cell, each Taylor coefficient, the one derivative, or
+    each claim's value, the derivative and the verdict."""
+    if "components" in doc:
+        return {key: cell for c in doc["components"] for key, cell in (
+            (f"∂/∂{c['wrt']} claimed", c["claimed_value"]), (f"∂/∂{c['wrt']}", judged_derivative(c)),
+            (f"∂/∂{c['wrt']} verdict", VERDICT_WORDS[c["verdict"]]))}
     gradient = {f"∂/∂{name}": g for name, g in doc.get("gradient", {}).items()}
     if "hessian" in doc:
         names = doc["variables"]
@@ -92,6 +99,24 @@ def _batch_results(doc: dict) -> dict[str, Any]:
     if "coefficients" in doc:
         return {f"c{k}": c for k, c in enumerate(doc["coefficients"])}
     return {render.derivative_label(doc["wrt"]): doc["derivative"]}
+
+
+VERDICT_WORDS = {"proven": "proven", "agrees": "agrees", "wrong": "WRONG"}
+
+
+def judged_derivative(values: dict) -> Any:
+    """The derivative a claim was judged by, from its "autograd" and "symbolic" values:
+    autograd's, and sympy's where only sympy has a number (the tape's 0 * inf at the kink
+    of sqrt(x**2))."""
+    import numpy as np
+
+    from diffcli.verify.common import plain
+
+    auto, sym = values["autograd"], values["symbolic"]
+    if sym is None or np.shape(auto) != np.shape(sym):
+        return auto
+    auto, sym = np.asarray(auto, dtype=float), np.asarray(sym, dtype=float)
+    return plain(np.where(np.isfinite(auto), auto, sym))
 
 
 def grad_fn_name(t: Any) -> str | None:

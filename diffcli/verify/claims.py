@@ -127,13 +127,7 @@ def _claimed_value(claim: Node, values: Mapping, name: str, mixing: bool) -> np.
         return value
 
 
-def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
-                 n_random: int = 3, seed: int = 0, rtol: float = CLAIM_RTOL,
-                 atol: float = CLAIM_ATOL, timeout: float = 10.0,
-                 proof_timeout: float = PROOF_TIMEOUT) -> ClaimCheck:
-    """Check each claimed partial derivative at the point and at `n_random` random ones,
-    then try to prove each one that agrees, for up to `proof_timeout` seconds (0: never)."""
-    values = point_values(point)
+def _require_values(claims: Mapping[str, Node], values: Mapping) -> None:
     for name, claim in claims.items():
         missing = [v for v in variables(claim) if v not in values]
         if name not in values or missing:
@@ -141,6 +135,18 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
             raise ValueError(f"the claimed derivative for '{name}' uses "
                              f"{', '.join(repr(m) for m in unvalued)}, "
                              f"which {'has' if len(unvalued) == 1 else 'have'} no value")
+
+
+def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
+                 n_random: int = 3, seed: int = 0, rtol: float = CLAIM_RTOL,
+                 atol: float = CLAIM_ATOL, timeout: float = 10.0,
+                 proof_timeout: float = PROOF_TIMEOUT,
+                 proofs: dict[str, bool] | None = None) -> ClaimCheck:
+    """Check each claimed partial derivative at the point and at `n_random` random ones,
+    then try to prove each one that agrees, for up to `proof_timeout` seconds (0: never).
+    `proofs` keeps each claim's proof by name, for a batch that tries each once."""
+    values = point_values(point)
+    _require_values(claims, values)
     names = list(claims)
     mixing = has_reduction(node)
     points = [values, *random_points(node, values, names, n_random, seed)]
@@ -168,8 +174,8 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
         formula = None if results is None else results[k][0]
         # Numbers first: only a claim no point disproves is worth a proof, and a proof not
         # found leaves it "agrees". Elementwise symbols only: reductions are not proven.
-        proven = not wrong and shapes is None and prove_claim(node, claims[name], name,
-                                                                proof_timeout)
+        proven = not wrong and shapes is None and _proof(node, claims[name], name,
+                                                           proof_timeout, proofs)
         mistake = wrong and diagnose(node, name, points, [r[:2] for r in rows],
                                      claim_and_gradient) or None
         components.append(ClaimComponent(name, to_text(claims[name]), rows, formula, wrong,
@@ -178,21 +184,91 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
     return ClaimCheck(components, unchecked, skipped, proof_timeout)
 
 
+def _proof(node: Node, claim: Node, name: str, timeout: float,
+           proofs: dict[str, bool] | None) -> bool:
+    if proofs is None:
+        return prove_claim(node, claim, name, timeout)
+    if name not in proofs:
+        proofs[name] = prove_claim(node, claim, name, timeout)
+    return proofs[name]
+
+
 def _claim_holds(claimed, auto, sym, rtol: float, atol: float) -> bool:
-    """Whether the claim is close to each witness wherever that witness has a number, or
+    return bool(np.all(_holds_where(claimed, auto, sym, rtol, atol)))
+
+
+def _holds_where(claimed, auto, sym, rtol: float, atol: float) -> np.ndarray:
+    """Per element, whether the claim is close to each witness that has a number there, or
     is not finite where no witness has one. A witness without a number where the other
     has one judges nothing there: the tape's 0 * inf at the kink of sqrt(x**2), sympy's
-    0/0 in n*x**n/x at 0 (as `judging` weighs them for grad)."""
+    0/0 in n*x**n/x at 0 (as `judging` weighs them for grad). A claim of another shape
+    holds nowhere."""
     witnesses = [np.asarray(w, float) for w in (auto, sym) if w is not None]
-    if any(np.shape(claimed) != np.shape(w) for w in witnesses):  # a claim of another shape
-        return False
-    if not witnesses:
-        return True
+    if any(np.shape(claimed) != np.shape(w) for w in witnesses):
+        return np.zeros(np.shape(claimed), bool)
     c = np.asarray(claimed, float)
+    holds = np.ones(c.shape, bool)
+    if not witnesses:
+        return holds
     some_number = np.logical_or.reduce([np.isfinite(w) for w in witnesses])
     for w in witnesses:
         judges = np.isfinite(w) | ~some_number
-        holds = close(c, w, rtol, atol) | ~np.isfinite(c) & ~np.isfinite(w)
-        if not np.all(holds | ~judges):
-            return False
-    return True
+        holds &= close(c, w, rtol, atol) | ~np.isfinite(c) & ~np.isfinite(w) | ~judges
+    return holds
+
+
+# The wrong lines of a batch whose values name a claim's mistake: as many as one point's
+# check tries.
+_DIAGNOSED_LINES = 4
+
+
+def check_claims_batch(node: Node, claims: Mapping[str, Node], columns: Mapping[str, np.ndarray],
+                       *, rtol: float = CLAIM_RTOL, atol: float = CLAIM_ATOL,
+                       timeout: float = 10.0,
+                       proof_timeout: float = PROOF_TIMEOUT) -> list[ClaimCheck]:
+    """`check_claims` at each point of a batch, judged at that point alone: `columns` hold
+    one scalar per point and `node` is elementwise, so autograd and sympy's formula each
+    run once over all points. A claim that holds at every point is offered for one proof,
+    which speaks for every line; a wrong one's mistake is read from its first wrong lines."""
+    values = {name: np.asarray(column, float) for name, column in columns.items()}
+    _require_values(claims, values)
+    names = list(claims)
+    n = len(next(iter(values.values())))
+    results, skipped = run_with_budget(
+        lambda: symbolic_job([node], [(0, (name,)) for name in names], [values], None, True),
+        timeout)
+    per_claim = []
+    for k, name in enumerate(names):
+        def claim_and_gradient(p: Mapping, name: str = name) -> tuple[np.ndarray, np.ndarray]:
+            return (_claimed_value(claims[name], p, name, False),
+                    nested_derivative(node, p, (name,), elementwise=True))
+
+        claimed, auto = (np.broadcast_to(a, (n,)) for a in claim_and_gradient(values))
+        sym = None if results is None else np.broadcast_to(
+            np.asarray(results[k][1][0], float), (n,))
+        holds = _holds_where(claimed, auto, sym, rtol, atol)
+        proven = bool(holds.all()) and prove_claim(node, claims[name], name, proof_timeout)
+        wrong = np.flatnonzero(~holds)[:_DIAGNOSED_LINES]
+        mistake = diagnose(node, name, [{v: c[i] for v, c in values.items()} for i in wrong],
+                           [(claimed[i], auto[i]) for i in wrong],
+                           claim_and_gradient) if len(wrong) else None
+        formula = None if results is None else results[k][0]
+        # Python floats, one per line: each line's document is built from these.
+        rows = zip(claimed.tolist(), auto.tolist(),
+                   [None] * n if sym is None else sym.tolist())
+        per_claim.append((name, to_text(claims[name]), list(rows), holds.tolist(), proven,
+                          mistake, formula))
+    unchecked = [v for v in variables(node) if v not in claims]
+    points = zip(*(c.tolist() for c in values.values()))
+    checks = []
+    for i, at in enumerate(dict(zip(values, p)) for p in points):
+        components = []
+        for name, text, rows, holds, proven, mistake, formula in per_claim:
+            row = rows[i]
+            first = None if holds[i] else {"at": at, "claimed": plain(row[0]),
+                                           "autograd": plain(row[1]), "symbolic": plain(row[2])}
+            components.append(ClaimComponent(name, text, [row], formula,
+                                             [] if holds[i] else [at], first, proven, True,
+                                             None if holds[i] else mistake))
+        checks.append(ClaimCheck(components, unchecked, skipped, proof_timeout))
+    return checks

@@ -17,6 +17,8 @@ def plain(value):
     list (of arrays of different shapes) is made plain item by item."""
     if value is None:
         return None
+    if value.__class__ is float:  # a batch's values, already Python's: skip numpy
+        return value if math.isfinite(value) else None
     if isinstance(value, list):
         return [plain(v) for v in value]
     arr = np.asarray(value, dtype=np.float64)
