@@ -3,10 +3,11 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from diffcli.expr import parse
-from diffcli.verify import check_claims, random_points
+from diffcli.verify import check_claims, check_claims_batch, random_points
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "json.md"
 
@@ -162,3 +163,16 @@ def test_a_claim_wrong_where_only_sympy_has_a_number_is_wrong():
                          proof_timeout=0).to_json()
     (component,) = wrong["components"]
     assert component["verdict"] == "wrong" and component["disagree_at"][0] == {"x": 0.0}
+
+
+def test_a_batch_is_judged_line_by_line_with_nan_written_as_none():
+    # d/dx sqrt(x**2) = sign(x): -1, 0 and 1 by hand; the tape's 0 * inf at 0 is nan,
+    # which the JSON writes as null, and sympy's 0 judges the claim there.
+    checks = check_claims_batch(parse("sqrt(x**2)"), {"x": parse("sign(x) + max(x - 2, 0)")},
+                                {"x": np.array([-2.0, 0.0, 0.5, 3.0])}, proof_timeout=0)
+    docs = [check.to_json()["components"][0] for check in checks]
+    assert [d["autograd"] for d in docs] == [-1.0, None, 1.0, 1.0]
+    assert [d["symbolic"] for d in docs] == [-1.0, 0.0, 1.0, 1.0]
+    assert [d["verdict"] for d in docs] == ["agrees", "agrees", "agrees", "wrong"]
+    assert docs[3]["counterexample"] == {"at": {"x": 3.0}, "claimed": 2.0, "autograd": 1.0,
+                                         "symbolic": 1.0}
