@@ -1095,7 +1095,10 @@ def _matrix_transpose(x: Tensor) -> Tensor:
 class MatMul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Tensor, b: Tensor) -> Any:
-        ctx.save_for_backward(a, b)
+        # Each operand is kept only for the other's gradient, as PyTorch does: W changed in
+        # place after W @ X, with X needing no gradient, does not fail the backward.
+        ctx._save_operands(a, b, False)
+        ctx.ndims = a.data.ndim, b.data.ndim
         try:
             return np.matmul(a.data, b.data)
         except ValueError:
@@ -1104,9 +1107,7 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
         a, b = ctx.saved_tensors
-        a_vector, b_vector = a.ndim == 1, b.ndim == 1
-        a2 = a.unsqueeze(0) if a_vector else a
-        b2 = b.unsqueeze(-1) if b_vector else b
+        a_vector, b_vector = ctx.ndims[0] == 1, ctx.ndims[1] == 1
         g2 = g
         if a_vector:
             g2 = g2.unsqueeze(-2 if not b_vector else 0)
@@ -1114,11 +1115,11 @@ class MatMul(Function):
             g2 = g2.unsqueeze(-1)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = g2 @ _matrix_transpose(b2)
+            grad_a = g2 @ _matrix_transpose(b.unsqueeze(-1) if b_vector else b)
             if a_vector:
                 grad_a = grad_a.squeeze(-2)
         if ctx.needs_input_grad[1]:
-            grad_b = _matrix_transpose(a2) @ g2
+            grad_b = _matrix_transpose(a.unsqueeze(0) if a_vector else a) @ g2
             if b_vector:
                 grad_b = grad_b.squeeze(-1)
         return grad_a, grad_b
