@@ -351,6 +351,15 @@ def _whole_power_grad(g: np.ndarray, a: np.ndarray, n: Any) -> np.ndarray:
     faults on large arrays); for values only, when no graph is being recorded. The
     products are taken in the rule's order, so the two agree to the last bit (subnormal
     gradients included)."""
+    if g.size and not any(g.strides):
+        # One value spread (a sum's gradient): scaled once, then one pass over ``a`` instead
+        # of two; the product is the same, as multiplication commutes.
+        scale = g.flat[0] * n
+        if n == 2:
+            return np.multiply(a, scale)
+        out = _power(a, n - 1.0)
+        out *= scale
+        return out
     out = np.multiply(g, n)
     out *= a if n == 2 else _power(a, n - 1.0)
     return out
