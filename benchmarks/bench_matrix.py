@@ -1,5 +1,6 @@
 """Least squares: the gradient of sum((W@X - Y)**2) in W through the engine, against the
-same gradient written by hand in numpy, 2*(W@X - Y)@X.T, in the same run; and the
+same gradient written by hand in numpy, 2*(W@X - Y)@X.T, in the same run, with the arrays
+copied into tensors (`tensor`) and shared with them (`from_numpy`); and the
 default check `diffcli grad` runs on it (sympy's matrix calculus in its child, finite
 differences along random directions), against the 10 s a check may take, with the
 engine's gradient of all three variables measured beside it.
@@ -40,6 +41,16 @@ def least_squares_grad(lib: ModuleType, w: np.ndarray, x: np.ndarray,
     return grad.numpy() if hasattr(grad, "numpy") else grad.data
 
 
+def least_squares_grad_shared(lib: ModuleType, w: np.ndarray, x: np.ndarray,
+                              y: np.ndarray) -> np.ndarray:
+    """The same gradient on tensors that are the arrays themselves (``from_numpy``, no copy),
+    as the numpy reference reads them."""
+    weights = lib.from_numpy(w).requires_grad_()
+    loss = ((weights @ lib.from_numpy(x) - lib.from_numpy(y)) ** 2).sum()
+    (grad,) = lib.autograd.grad(loss, weights)
+    return grad.numpy() if hasattr(grad, "numpy") else grad.data
+
+
 def least_squares_grad_by_hand(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return 2.0 * (w @ x - y) @ x.T
 
@@ -47,17 +58,24 @@ def least_squares_grad_by_hand(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> n
 def bench_matrix(n: int = 512, repeats: int = 15) -> list[Row]:
     dc, torch = diffcli(), torch_or_none()
     w, x, y = problem(n)
-    right = np.allclose(least_squares_grad(dc, w, x, y), least_squares_grad_by_hand(w, x, y),
-                        rtol=1e-10, atol=1e-9)
-    value, ref, t_torch = medians(
+    by_hand = least_squares_grad_by_hand(w, x, y)
+    right = all(np.allclose(way(dc, w, x, y), by_hand, rtol=1e-10, atol=1e-9)
+                for way in (least_squares_grad, least_squares_grad_shared))
+    value, shared, ref, t_torch, t_torch_shared = medians(
         [functools.partial(least_squares_grad, dc, w, x, y),
+         functools.partial(least_squares_grad_shared, dc, w, x, y),
          functools.partial(least_squares_grad_by_hand, w, x, y),
-         functools.partial(least_squares_grad, torch, w, x, y) if torch else None],
+         functools.partial(least_squares_grad, torch, w, x, y) if torch else None,
+         functools.partial(least_squares_grad_shared, torch, w, x, y) if torch else None],
         repeats, scale=1e3)
-    return [Row(f"grad_W sum((W@X-Y)^2), W {n}x{n}, X {n}x{n // 2}", "ms", value,
-                "numpy by hand", ref, target=f"<={TARGET}x ref",
-                met=value <= TARGET * ref and right, torch=t_torch,
-                note="" if right else "WRONG gradient")]
+    shape = f"W {n}x{n}, X {n}x{n // 2}"
+    note = "" if right else "WRONG gradient"
+    return [Row(f"grad_W sum((W@X-Y)^2), {shape}", "ms", value, "numpy by hand", ref,
+                target=f"<={TARGET}x ref", met=value <= TARGET * ref and right, torch=t_torch,
+                note=note or "tensor() copies W, X, Y, as torch.tensor does"),
+            Row(f"grad_W sum((W@X-Y)^2), {shape}, from_numpy", "ms", shared, "numpy by hand",
+                ref, target=f"<={TARGET}x ref", met=shared <= TARGET * ref and right,
+                torch=t_torch_shared, note=note or "the arrays themselves, no copy")]
 
 
 def bench_check(n: int = 512, repeats: int = 3) -> list[Row]:

@@ -104,6 +104,7 @@ _ENGINE: dict[str, tuple[str, str]] = {
         "zeros_like",
     )},
     "Tensor": ("tensor", "Tensor"),
+    "from_numpy": ("tensor", "from_numpy"),
     "tensor": ("tensor", "tensor"),
 }
 

@@ -696,15 +696,17 @@ def _cat(node: Any, ins: list, batch: int) -> list:
 
 def _matmul(node: Any, ins: list, batch: int) -> list:
     """d(a @ b) = da @ b + a @ db, the batch axis kept first; a vector b turns a @ db into
-    db @ a^T, and shapes numpy would batch differently go row by row."""
+    db @ a^T, and shapes numpy would batch differently go row by row. An operand is kept
+    only where the other has a tangent; the ranks are kept for both."""
     a, b = node.saved_tensors
     ta, tb = ins
-    rank, shape = max(a.ndim, b.ndim), (batch, *node._output_shapes[0])
+    a_ndim, b_ndim = node.ndims
+    rank, shape = max(a_ndim, b_ndim), (batch, *node._output_shapes[0])
     total = None
     if ta is not None:
-        total = (ta if a.ndim == 1 else _padded(ta, rank)) @ b
+        total = (ta if a_ndim == 1 else _padded(ta, rank)) @ b
     if tb is not None:
-        part = tb @ (a.mT if a.ndim > 1 else a) if b.ndim == 1 else a @ _padded(tb, rank)
+        part = tb @ (a.mT if a_ndim > 1 else a) if b_ndim == 1 else a @ _padded(tb, rank)
         total = part if total is None else total + part
     if total.shape != shape:
         total = ops.stack([(0.0 if ta is None else ta[k] @ b) + (0.0 if tb is None else a @ tb[k])

@@ -351,6 +351,15 @@ def _whole_power_grad(g: np.ndarray, a: np.ndarray, n: Any) -> np.ndarray:
     faults on large arrays); for values only, when no graph is being recorded. The
     products are taken in the rule's order, so the two agree to the last bit (subnormal
     gradients included)."""
+    if g.size and not any(g.strides):
+        # One value spread (a sum's gradient): scaled once, then one pass over ``a`` instead
+        # of two; the product is the same, as multiplication commutes.
+        scale = g.flat[0] * n
+        if n == 2:
+            return np.multiply(a, scale)
+        out = _power(a, n - 1.0)
+        out *= scale
+        return out
     out = np.multiply(g, n)
     out *= a if n == 2 else _power(a, n - 1.0)
     return out
@@ -1095,7 +1104,10 @@ def _matrix_transpose(x: Tensor) -> Tensor:
 class MatMul(Function):
     @staticmethod
     def forward(ctx: Ctx, a: Tensor, b: Tensor) -> Any:
-        ctx.save_for_backward(a, b)
+        # Each operand is kept only for the other's gradient, as PyTorch does: W changed in
+        # place after W @ X, with X needing no gradient, does not fail the backward.
+        ctx._save_operands(a, b, False)
+        ctx.ndims = a.data.ndim, b.data.ndim
         try:
             return np.matmul(a.data, b.data)
         except ValueError:
@@ -1104,9 +1116,7 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
         a, b = ctx.saved_tensors
-        a_vector, b_vector = a.ndim == 1, b.ndim == 1
-        a2 = a.unsqueeze(0) if a_vector else a
-        b2 = b.unsqueeze(-1) if b_vector else b
+        a_vector, b_vector = ctx.ndims[0] == 1, ctx.ndims[1] == 1
         g2 = g
         if a_vector:
             g2 = g2.unsqueeze(-2 if not b_vector else 0)
@@ -1114,11 +1124,11 @@ class MatMul(Function):
             g2 = g2.unsqueeze(-1)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = g2 @ _matrix_transpose(b2)
+            grad_a = g2 @ _matrix_transpose(b.unsqueeze(-1) if b_vector else b)
             if a_vector:
                 grad_a = grad_a.squeeze(-2)
         if ctx.needs_input_grad[1]:
-            grad_b = _matrix_transpose(a2) @ g2
+            grad_b = _matrix_transpose(a.unsqueeze(0) if a_vector else a) @ g2
             if b_vector:
                 grad_b = grad_b.squeeze(-1)
         return grad_a, grad_b

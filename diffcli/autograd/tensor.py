@@ -28,7 +28,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         return array
     if array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
         return array.astype(np.float64)
-    if array.dtype.kind not in "fciub":
+    if array.dtype.kind not in _NUMPY_KINDS:
         raise TypeError(f"tensor data must be numbers, got {array.dtype}")
     return array
 
@@ -357,6 +357,39 @@ def _make(
     t._accumulator = None
     t._retains_grad = False
     return t
+
+
+_NUMPY_KINDS = "fciub"  # the numpy dtype kinds a tensor holds: floats, complex, ints, bools
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A leaf tensor on ``array``'s own memory, as ``torch.from_numpy``: no copy, the dtype
+    kept, and a change through either is seen by the other.
+
+    >>> from_numpy(np.array([1.0, 2.0])).requires_grad_()
+    tensor([1., 2.], requires_grad=True)
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {_type_name(array)})")
+    if array.dtype.kind not in _NUMPY_KINDS:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only "
+            "supported types are: floating point, complex, integer and bool."
+        )
+    if not array.flags.writeable:
+        warnings.warn(
+            "The given NumPy array is not writable: an in-place change of this tensor will "
+            "fail. Copy the array, or make it writable, before converting it to a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _make(np.asarray(array))  # a subclass (np.matrix) is seen as a plain array
+
+
+def _type_name(value: Any) -> str:
+    """A value's type as PyTorch's messages name it: ``list``, ``numpy.float64``."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:

@@ -109,6 +109,27 @@ def test_changing_the_differentiated_operand_in_place_is_fine_when_only_the_cons
     np.testing.assert_allclose(x.grad.data, [expected], rtol=1e-15)
 
 
+def test_a_matrix_product_keeps_only_the_operand_the_other_gradient_reads():
+    # PyTorch: W changed in place after W @ X, when X needs no gradient, is not saved, and
+    # the gradient, a row of ones times X.T, uses X alone.
+    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), dc.tensor([[1.0, 5.0], [2.0, 7.0]])
+    z = w @ x
+    with dc.no_grad():
+        w.mul_(10.0)
+    z.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [[6.0, 9.0], [6.0, 9.0]])
+
+
+@pytest.mark.parametrize("vector", [False, True], ids=["matrix", "vector"])
+def test_a_matrix_product_keeps_the_other_operand_for_a_gradient(vector):
+    w = leaf([[1.0, 2.0], [3.0, 4.0]])
+    x = dc.tensor([1.0, 5.0] if vector else [[1.0, 5.0], [2.0, 7.0]])
+    z = w @ x
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        z.sum().backward()
+
+
 def test_division_keeps_the_divisor_for_the_dividends_gradient():
     y = leaf([2.0]) * 1
     c = dc.tensor([3.0])

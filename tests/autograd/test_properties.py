@@ -130,17 +130,22 @@ WHOLE_EXPONENTS = st.sampled_from([1, 2, 3, 4, -1, -2, -3, 2.0, 3.0])
 
 
 @SETTINGS
-@given(broadcast_pair(), WHOLE_EXPONENTS, st.booleans())
-def test_whole_power_gradient_shortcut_equals_the_recorded_rule_and_numpy(pair, n, weighted):
+@given(broadcast_pair(), WHOLE_EXPONENTS, st.sampled_from(["weights", "one", 0.37, 3e-310]))
+def test_whole_power_gradient_shortcut_equals_the_recorded_rule_and_numpy(pair, n, weighting):
     a, w = pair
     a = np.where(np.abs(a) < 0.1, 1.0, a)  # negative powers stay finite
     x = dc.tensor(a, requires_grad=True)
-    # Unweighted, the power's incoming gradient is sum's read-only broadcast of a one.
-    loss = ((x**n) * dc.tensor(w)).sum() if weighted else (x**n).sum()
+    # Unweighted, the power's incoming gradient is sum's read-only broadcast of one number:
+    # a one, or the factor the sum is scaled by (a subnormal one rounds at every product).
+    if weighting == "weights":
+        loss = ((x**n) * dc.tensor(w)).sum()
+        upstream = reduce_to(np.broadcast_to(w, np.broadcast_shapes(a.shape, w.shape)), a.shape)
+    else:
+        factor = 1.0 if weighting == "one" else weighting
+        loss = (x**n).sum() * factor
+        upstream = np.full_like(a, factor)
     (shortcut,) = autograd.grad(loss, x, retain_graph=True)
     (recorded,) = autograd.grad(loss, x, create_graph=True)
-    upstream = reduce_to(np.broadcast_to(w, np.broadcast_shapes(a.shape, w.shape)), a.shape)
-    upstream = upstream if weighted else np.ones_like(a)
     want = upstream * n * np.power(a, n - 1.0)
     assert shortcut.grad_fn is None and recorded.grad_fn is not None
     np.testing.assert_allclose(shortcut.data, want, rtol=1e-13)

@@ -26,6 +26,48 @@ def test_numpy_array_is_accepted_with_its_values():
     np.testing.assert_array_equal(t.data, arr)
 
 
+def test_from_numpy_shares_memory_both_ways_and_keeps_the_dtype():
+    # torch.from_numpy: "Modifications to the tensor will be reflected in the ndarray and
+    # vice versa"; the dtype is the array's.
+    a = np.array([1.0, 2.0])
+    t = dc.from_numpy(a)
+    a[0] = 9.0
+    t.mul_(2.0)
+    np.testing.assert_array_equal(a, [18.0, 4.0])
+    np.testing.assert_array_equal(t.data, [18.0, 4.0])
+    assert dc.from_numpy(np.arange(3)).dtype == np.int64
+    assert dc.from_numpy(np.zeros(2, np.float32)).dtype == np.float32
+
+
+def test_from_numpy_gives_a_leaf_that_can_be_differentiated():
+    w = dc.from_numpy(np.array([[1.0, 2.0], [3.0, 4.0]])).requires_grad_()
+    x = dc.from_numpy(np.array([1.0, 5.0]))
+    (w @ x).sum().backward()
+    assert w.is_leaf and not x.requires_grad
+    np.testing.assert_array_equal(w.grad.data, [[1.0, 5.0], [1.0, 5.0]])
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [([1.0], r"expected np.ndarray \(got list\)"),
+     (np.float64(2.0), r"expected np.ndarray \(got numpy.float64\)"),
+     (np.array(["a"]), r"can't convert np.ndarray of type numpy.str_"),
+     (np.array([None]), r"can't convert np.ndarray of type numpy.object_")],
+    ids=["list", "numpy scalar", "strings", "objects"],
+)
+def test_from_numpy_refuses_what_torch_refuses_with_its_words(value, message):
+    with pytest.raises(TypeError, match=message):
+        dc.from_numpy(value)
+
+
+def test_from_numpy_warns_that_a_read_only_array_cannot_be_written():
+    a = np.array([1.0, 2.0])
+    a.flags.writeable = False
+    with pytest.warns(UserWarning, match="not writable"):
+        t = dc.from_numpy(a)
+    np.testing.assert_array_equal((t * 2.0).data, [2.0, 4.0])
+
+
 def test_dtype_argument_overrides_the_float64_default():
     assert dc.tensor([1, 2], dtype=np.int64).dtype == np.int64
     assert dc.tensor([1, 2], dtype=np.float32).dtype == np.float32
