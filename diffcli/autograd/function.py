@@ -255,9 +255,15 @@ class BackwardNode(Node):
         if not need_b and type(b) is not Tensor:
             self._saved, self._saved_versions = b, _CONSTANT_SECOND
             return
-        values = (a if need_b else None, b if need_a or b_for_both else None)
-        self._saved = values  # _save_values, written out for the inner loop
-        self._saved_versions = _versions_of(values)
+        if not need_b:
+            a = None
+        elif not (need_a or b_for_both):
+            b = None
+        self._saved = (a, b)  # _save_values, written out for the inner loop
+        if (type(a) is Tensor and a._version_counter) or (type(b) is Tensor and b._version_counter):
+            self._saved_versions = _versions_of((a, b))
+        else:  # _versions_of's common case, written out: neither was changed in place
+            self._saved_versions = _ZERO_VERSIONS[2]
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -417,6 +423,7 @@ _new = object.__new__
 # Interned, so that a million nodes share a handful of these small tuples.
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
+_SCALAR_SHAPES = _SINGLE_SHAPES[()] = ((),)
 _NO_EDGE = (None, 0)
 _ONE, _BOTH, _FIRST, _SECOND = (
     _NEEDS.setdefault(k, k) for k in ((True,), (True, True), (True, False), (False, True))
@@ -503,11 +510,14 @@ def _apply_recorded(cls: type[Function], args: tuple) -> Any:
             out = _as_output(raw, args)
             if type(out) is not Tensor:
                 return out
-        shape = out.data.shape
-        shapes = _SINGLE_SHAPES.get(shape)
-        if shapes is None:
-            shapes = _SINGLE_SHAPES[shape] = (shape,)
-        ctx._output_shapes = shapes
+        if type(raw) is np.float64:  # a 0-d result: no shape to read and look up
+            ctx._output_shapes = _SCALAR_SHAPES
+        else:
+            shape = out.data.shape
+            shapes = _SINGLE_SHAPES.get(shape)
+            if shapes is None:
+                shapes = _SINGLE_SHAPES[shape] = (shape,)
+            ctx._output_shapes = shapes
         if not ctx._non_differentiable:
             out._requires_grad = True
             out.grad_fn = ctx
