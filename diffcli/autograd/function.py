@@ -325,8 +325,14 @@ class BackwardNode(Node):
     def _unpack_input(self, data: Any) -> Tensor:
         """Input 0, kept as its values (``_save_values``): a tensor with its grad_fn, its
         version counter, and the version it was saved at, 0."""
-        out = _make(data, True, self._child0, self._nr0)
+        out = _new(Tensor)  # _make, written out: every backward of sin, log, ... comes here
+        out.data = data
+        out._requires_grad = True
+        out.grad_fn = self._child0
+        out._output_nr = self._nr0
         counter = out._version_counter = self._saved_versions
+        out._grad = out._hooks = out._accumulator = None
+        out._retains_grad = False
         if counter:
             self._raise_modified(out, 0)
         return out

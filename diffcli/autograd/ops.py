@@ -227,7 +227,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        a, b = _operands(ctx)
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (g * b if need_a else None), (g * a if need_b else None)
 
@@ -247,7 +247,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        a, b = _operands(ctx)
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
 
