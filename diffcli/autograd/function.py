@@ -146,25 +146,28 @@ class _SavedOutput:
         self.nr, self.data = nr, out.data
         counter = out._version_counter
         if counter is None:  # shared_version_counter, written out: a fresh output has none
-            counter = out._version_counter = [0]
-        self.counter, self.version = counter, counter[0]
+            counter = out._version_counter = bytearray()
+        self.counter, self.version = counter, len(counter)
 
 
 # Most saved values were never modified in place: they share one tuple of zeros.
 _ZERO_VERSIONS = {n: (0,) * n for n in range(8)}
 # Stands in for the counter of a tensor that has none yet (one that is at version 0).
-_UNCOUNTED = (0,)
+_UNCOUNTED = b""
+# In ``_saved_versions``: the node keeps only the second operand, a constant (``x * 2.0``),
+# bare in ``_saved``: a tuple ``(None, 2.0)`` would be one more object per node for the GC.
+_CONSTANT_SECOND = object()
 
 
 def _versions_of(values: tuple) -> tuple[int, ...]:
     for v in values:
-        if type(v) is Tensor and v._version_counter is not None and v._version_counter[0]:
+        if type(v) is Tensor and v._version_counter:  # an empty counter is at version 0
             break
     else:  # the common case: nothing saved was ever changed in place
         zeros = _ZERO_VERSIONS.get(len(values))
         if zeros is not None:
             return zeros
-    return tuple([(v._version_counter or _UNCOUNTED)[0] if type(v) is Tensor else 0
+    return tuple([len(v._version_counter or _UNCOUNTED) if type(v) is Tensor else 0
                   for v in values])
 
 
@@ -227,11 +230,20 @@ class BackwardNode(Node):
         """save_for_backward for the built-ins, which also keep constant operands (numbers)."""
         if len(values) == 1 and type(values[0]) is Tensor:
             # One tensor is kept bare: a tuple would be one more object for the cyclic GC.
-            saved = self._saved = values[0]
+            saved = values[0]
             counter = saved._version_counter
-            self._saved_versions = (
-                _ZERO_VERSIONS[1] if counter is None or not counter[0] else (counter[0],)
-            )
+            if counter:
+                self._saved, self._saved_versions = saved, (len(counter),)
+            elif saved.grad_fn is self._child0 is not None and saved._output_nr == self._nr0:
+                # Input 0 (sin's x), not a leaf: only its values and version counter are
+                # kept, and saved_tensors rebuilds it from edge 0, as for saved outputs.
+                # The tensor itself can then die with the forward's temporaries: a graph
+                # of unary ops keeps alive no tensor per node for the cyclic GC to scan.
+                if counter is None:
+                    counter = saved._version_counter = bytearray()
+                self._saved, self._saved_versions = saved.data, counter
+            else:
+                self._saved, self._saved_versions = saved, _ZERO_VERSIONS[1]
             return
         self._saved = values
         self._saved_versions = _versions_of(values)
@@ -240,9 +252,18 @@ class BackwardNode(Node):
         """Keep each operand of a binary op only for a gradient that uses it, as PyTorch does:
         ``a`` for b's gradient, ``b`` for a's (and for its own when ``b_for_both``)."""
         need_a, need_b = self.needs_input_grad
-        values = (a if need_b else None, b if need_a or b_for_both else None)
-        self._saved = values  # _save_values, written out for the inner loop
-        self._saved_versions = _versions_of(values)
+        if not need_b and type(b) is not Tensor:
+            self._saved, self._saved_versions = b, _CONSTANT_SECOND
+            return
+        if not need_b:
+            a = None
+        elif not (need_a or b_for_both):
+            b = None
+        self._saved = (a, b)  # _save_values, written out for the inner loop
+        if (type(a) is Tensor and a._version_counter) or (type(b) is Tensor and b._version_counter):
+            self._saved_versions = _versions_of((a, b))
+        else:  # _versions_of's common case, written out: neither was changed in place
+            self._saved_versions = _ZERO_VERSIONS[2]
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -251,21 +272,26 @@ class BackwardNode(Node):
         saved = self._saved
         if saved is None:
             return ()
-        if type(saved) is Tensor:  # one input, kept bare
+        kind = type(saved)
+        if kind is Tensor:  # one tensor, kept bare
             version = self._saved_versions[0]
-            if (saved._version_counter or _UNCOUNTED)[0] != version:
+            if len(saved._version_counter or _UNCOUNTED) != version:
                 self._raise_modified(saved, version)
             return (saved,)
-        if type(saved) is _SavedOutput:  # one output, kept bare
+        if kind is _SavedOutput:  # one output, kept bare
             return (self._unpack_output(saved),)
+        if kind is not tuple:
+            if self._saved_versions is _CONSTANT_SECOND:
+                return (None, saved)
+            return (self._unpack_input(saved),)
         outputs = False
         for t, version in zip(saved, self._saved_versions):
             if type(t) is Tensor:
-                if (t._version_counter or _UNCOUNTED)[0] != version:
+                if len(t._version_counter or _UNCOUNTED) != version:
                     self._raise_modified(t, version)
             elif type(t) is _SavedOutput:
                 outputs = True
-                if t.counter[0] != t.version:
+                if len(t.counter) != t.version:
                     self._unpack_output(t)  # raises, naming the output
         if not outputs:  # inputs and constants are handed back as they were kept
             return saved
@@ -292,8 +318,23 @@ class BackwardNode(Node):
     def _unpack_output(self, saved: _SavedOutput) -> Tensor:
         out = _make(saved.data, True, self, saved.nr)
         out._version_counter = saved.counter
-        if saved.counter[0] != saved.version:
+        if len(saved.counter) != saved.version:
             self._raise_modified(out, saved.version)
+        return out
+
+    def _unpack_input(self, data: Any) -> Tensor:
+        """Input 0, kept as its values (``_save_values``): a tensor with its grad_fn, its
+        version counter, and the version it was saved at, 0."""
+        out = _new(Tensor)  # _make, written out: every backward of sin, log, ... comes here
+        out.data = data
+        out._requires_grad = True
+        out.grad_fn = self._child0
+        out._output_nr = self._nr0
+        counter = out._version_counter = self._saved_versions
+        out._grad = out._hooks = out._accumulator = None
+        out._retains_grad = False
+        if counter:
+            self._raise_modified(out, 0)
         return out
 
     def _raise_modified(self, t: Tensor, version: int) -> None:
@@ -388,6 +429,7 @@ _new = object.__new__
 # Interned, so that a million nodes share a handful of these small tuples.
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _SINGLE_SHAPES: dict[tuple[int, ...], tuple[tuple[int, ...]]] = {}
+_SCALAR_SHAPES = _SINGLE_SHAPES[()] = ((),)
 _NO_EDGE = (None, 0)
 _ONE, _BOTH, _FIRST, _SECOND = (
     _NEEDS.setdefault(k, k) for k in ((True,), (True, True), (True, False), (False, True))
@@ -474,11 +516,14 @@ def _apply_recorded(cls: type[Function], args: tuple) -> Any:
             out = _as_output(raw, args)
             if type(out) is not Tensor:
                 return out
-        shape = out.data.shape
-        shapes = _SINGLE_SHAPES.get(shape)
-        if shapes is None:
-            shapes = _SINGLE_SHAPES[shape] = (shape,)
-        ctx._output_shapes = shapes
+        if type(raw) is np.float64:  # a 0-d result: no shape to read and look up
+            ctx._output_shapes = _SCALAR_SHAPES
+        else:
+            shape = out.data.shape
+            shapes = _SINGLE_SHAPES.get(shape)
+            if shapes is None:
+                shapes = _SINGLE_SHAPES[shape] = (shape,)
+            ctx._output_shapes = shapes
         if not ctx._non_differentiable:
             out._requires_grad = True
             out.grad_fn = ctx

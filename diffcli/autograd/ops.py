@@ -20,7 +20,7 @@ import numpy as np
 
 from .function import BackwardNode, Function
 from .grad_mode import state
-from .tensor import Tensor, _make, shared_version_counter, tensor
+from .tensor import Tensor, _make, bump_version, shared_version_counter, tensor
 
 # Overflow to inf and log of negatives give inf/nan as in PyTorch, without numpy's warnings.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
@@ -227,7 +227,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        a, b = _operands(ctx)
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (g * b if need_a else None), (g * a if need_b else None)
 
@@ -247,7 +247,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Ctx, g: Tensor) -> tuple:
-        a, b = _operands(ctx)
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
 
@@ -1226,7 +1226,7 @@ def _in_place(self: Tensor, other: Operand, op: Callable[[Operand, Operand], Ten
         data[...] = result.data
     else:
         self.data = np.asarray(result.data)
-    shared_version_counter(self)[0] += 1
+    bump_version(self)
     if not recording:
         return self
     if self._retains_grad:

@@ -151,7 +151,7 @@ class Tensor:
     def _version(self) -> int:
         """How many in-place changes this tensor's values have seen, aliases' included."""
         counter = self._version_counter
-        return 0 if counter is None else counter[0]
+        return 0 if counter is None else len(counter)
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -330,16 +330,24 @@ def size_text(shape: tuple[int, ...]) -> str:
 _new = object.__new__
 
 
-def shared_version_counter(t: Tensor) -> list[int]:
-    """The one-element list that counts ``t``'s versions, made on first need.
+def shared_version_counter(t: Tensor) -> bytearray:
+    """What counts ``t``'s versions, made on first need: a bytearray whose length is the version.
 
     Tensors that share values (a tensor, its detached aliases, numpy views of it) share
-    this list; until something needs it, a tensor has none and is at version 0.
+    it; until something needs it, a tensor has none and is at version 0. A bytearray,
+    not a one-element list, because the cyclic GC does not track it: a node keeps one
+    for each tensor it saved, and a list would be one more object per node for every
+    collection to scan. An in-place change appends a byte (``bump_version``).
     """
     counter = t._version_counter
     if counter is None:
-        counter = t._version_counter = [0]
+        counter = t._version_counter = bytearray()
     return counter
+
+
+def bump_version(t: Tensor) -> None:
+    """Count one in-place change of ``t``'s values (seen by its aliases too)."""
+    shared_version_counter(t).append(0)
 
 
 def _make(

@@ -257,28 +257,43 @@ def test_broadcastable_gradient_is_summed_down_to_the_input(bias_shape, expected
     np.testing.assert_allclose(bias.grad.data, expected)
 
 
+class Square(autograd.Function):
+    grad_modes: list[bool] = []  # the grad mode each backward ran in
+
+    @staticmethod
+    def forward(ctx, t):
+        ctx.save_for_backward(t)
+        return t * t
+
+    @staticmethod
+    def backward(ctx, g):
+        Square.grad_modes.append(dc.is_grad_enabled())
+        (t,) = ctx.saved_tensors
+        return 2 * t * g
+
+
 def test_backward_runs_with_grad_mode_equal_to_create_graph():
-    seen = []
-
-    class Square(autograd.Function):
-        @staticmethod
-        def forward(ctx, t):
-            ctx.save_for_backward(t)
-            return t * t
-
-        @staticmethod
-        def backward(ctx, g):
-            seen.append(dc.is_grad_enabled())
-            (t,) = ctx.saved_tensors
-            return 2 * t * g
-
+    Square.grad_modes.clear()
     x = leaf([3.0])
     (g,) = autograd.grad(Square.apply(x), [x], create_graph=True)
     (gg,) = autograd.grad(g, [x])
     Square.apply(x).backward()
-    assert seen == [True, False]
+    assert Square.grad_modes == [True, False]
     np.testing.assert_allclose(g.data, [6.0])
     np.testing.assert_allclose(gg.data, [2.0])
+
+
+def test_a_saved_input_unpacks_with_its_grad_fn_and_differentiates_again():
+    # torch: the saved non-leaf input carries the input's grad_fn, so a backward built on
+    # it under create_graph reaches a: d/da of 2*(3a)*3 is 18.
+    a = leaf(0.5)
+    x = a * 3.0
+    y = Square.apply(x)
+    (saved,) = y.grad_fn.saved_tensors
+    assert saved.grad_fn is x.grad_fn and saved.requires_grad and saved.item() == 1.5
+    (first,) = autograd.grad(y, a, create_graph=True)
+    (second,) = autograd.grad(first, a)
+    assert (first.item(), second.item()) == (9.0, 18.0)
 
 
 class OnceSquare(autograd.Function):

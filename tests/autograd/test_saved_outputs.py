@@ -1,5 +1,8 @@
-"""Ops that keep their own output for backward (exp, tanh, sqrt, ...) notice in-place changes to it,
-as PyTorch does through the output's version counter."""
+"""Ops that keep a tensor for backward as its values (exp, tanh, sqrt their own output; sin
+its input) notice in-place changes to it, as PyTorch does, through its version counter."""
+
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -18,20 +21,22 @@ def test_recorded_in_place_change_of_a_saved_output_fails_backward():
 
 
 
-def test_a_saved_output_keeps_no_reference_cycle_so_reference_counting_frees_it():
-    # PyTorch saves an op's own output without its grad_fn for this reason.
-    import gc
-    import weakref
-
-    x = dc.tensor(0.5, requires_grad=True)
-    y = x.exp()
-    alive = weakref.ref(y)
+def _freed_by_reference_counting(holder: list) -> bool:
+    """Whether emptying ``holder``, the one reference to its object, frees the object with
+    the cyclic GC off."""
+    alive = weakref.ref(holder[0])
     gc.disable()
     try:
-        del y
-        assert alive() is None
+        holder.clear()
+        return alive() is None
     finally:
         gc.enable()
+
+
+def test_a_saved_output_keeps_no_reference_cycle_so_reference_counting_frees_it():
+    # PyTorch saves an op's own output without its grad_fn for this reason.
+    x = dc.tensor(0.5, requires_grad=True)
+    assert _freed_by_reference_counting([x.exp()])
 
 
 def test_an_input_changed_in_place_before_it_is_saved_gives_the_derivative():
@@ -74,3 +79,14 @@ def test_a_power_with_an_exponent_that_needs_a_gradient_keeps_its_output():
     y.mul_(3.0)
     with pytest.raises(RuntimeError, match=MODIFIED):
         y.sum().backward()
+
+
+def test_an_op_that_saved_its_input_lets_the_input_tensor_be_freed():
+    # sin keeps x's values for cos(x), not the tensor: like a saved output, nothing but the
+    # graph holds on to them, so the graph keeps no tensor per node for the cyclic GC.
+    a = dc.tensor(0.5, requires_grad=True)
+    holder = [a * 3.0]
+    y = dc.sin(holder[0])
+    assert _freed_by_reference_counting(holder)
+    y.backward()
+    assert a.grad.item() == pytest.approx(3.0 * np.cos(1.5), rel=1e-15)
