@@ -224,9 +224,11 @@ class BackwardNode(Node):
                     "save_for_backward can only save variables, but argument "
                     f"{index} is of type {type(t).__name__}"
                 )
-        self._save_values(*tensors)
+        # A user's backward gets back the very tensors it saved, as in PyTorch (`is`,
+        # retains_grad); only the built-ins' own saves may keep an input as its values.
+        self._save_values(*tensors, inputs_as_values=False)
 
-    def _save_values(self, *values: Any) -> None:
+    def _save_values(self, *values: Any, inputs_as_values: bool = True) -> None:
         """save_for_backward for the built-ins, which also keep constant operands (numbers)."""
         if len(values) == 1 and type(values[0]) is Tensor:
             # One tensor is kept bare: a tuple would be one more object for the cyclic GC.
@@ -234,7 +236,8 @@ class BackwardNode(Node):
             counter = saved._version_counter
             if counter:
                 self._saved, self._saved_versions = saved, (len(counter),)
-            elif saved.grad_fn is self._child0 is not None and saved._output_nr == self._nr0:
+            elif (inputs_as_values and saved.grad_fn is self._child0 is not None
+                  and saved._output_nr == self._nr0):
                 # Input 0 (sin's x), not a leaf: only its values and version counter are
                 # kept, and saved_tensors rebuilds it from edge 0, as for saved outputs.
                 # The tensor itself can then die with the forward's temporaries: a graph

@@ -296,6 +296,30 @@ def test_a_saved_input_unpacks_with_its_grad_fn_and_differentiates_again():
     assert (first.item(), second.item()) == (9.0, 18.0)
 
 
+def test_a_users_saved_non_leaf_input_is_the_very_tensor_in_backward():
+    # torch 2.13: ctx.saved_tensors[0] is the input saved, retains_grad and all.
+    seen = {}
+
+    class Keep(autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return t * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            seen["same"], seen["retains"] = t is x, t.retains_grad
+            return g * 2.0
+
+    a = leaf(1.0)
+    x = a * 3.0
+    x.retain_grad()
+    Keep.apply(x).backward()
+    assert seen == {"same": True, "retains": True}
+    assert (x.grad.item(), a.grad.item()) == (2.0, 6.0)
+
+
 class OnceSquare(autograd.Function):
     @staticmethod
     def forward(ctx, t):
