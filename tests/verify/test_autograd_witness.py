@@ -10,7 +10,15 @@ import pytest
 
 from diffcli.autograd import forward
 from diffcli.expr import parse
-from diffcli.verify import TooCostly, gradient, jacobians, nested_derivative, nonfinite_origin
+from diffcli.verify import (
+    TooCostly,
+    directional,
+    gradient,
+    gradient_along,
+    jacobians,
+    nested_derivative,
+    nonfinite_origin,
+)
 
 
 def test_a_nested_derivative_that_would_outrun_its_budget_stops_with_a_reason():
@@ -107,3 +115,36 @@ def test_the_budget_predicts_the_next_order_from_how_the_last_two_grew(steps, sa
     with pytest.raises(TooCostly) as info:
         nested_derivative(parse("x**7"), {"x": 0.5}, ("x",) * 6, budget=0.1)
     assert str(info.value) == said
+
+
+def test_a_directional_derivative_is_the_gradient_along_the_direction_by_either_mode():
+    # f = x*y + sum(v**2) at x = 2, y = 3, v = [1, -1] is 6 + 2 = 8; along dx = 1,
+    # dy = 0.5, dv = [2, 1] it moves by y dx + x dy + 2 v.dv = 3 + 1 + (4 - 2) = 6, by hand.
+    node = parse("x*y + sum(v**2)")
+    point = {"x": 2.0, "y": 3.0, "v": np.array([1.0, -1.0])}
+    direction = {"x": 1.0, "y": 0.5, "v": np.array([2.0, 1.0])}
+    value, along = directional(node, point, direction)
+    assert value == 8.0 and along == 6.0
+    assert gradient_along(node, point, direction) == 6.0
+
+
+def test_a_directional_derivative_of_a_vector_moves_each_element_by_either_mode():
+    # d/dt (W + t dW) @ (v + t dv) at t = 0 = dW @ v + W @ dv, worked by hand:
+    # [1, -1] + [1.5, 3.5] = [2.5, 2.5]; W @ v itself is [-1, -1].
+    node = parse("W @ v")
+    point = {"W": np.array([[1.0, 2.0], [3.0, 4.0]]), "v": np.array([1.0, -1.0])}
+    direction = {"W": np.eye(2), "v": np.array([0.5, 0.5])}
+    value, along = directional(node, point, direction)
+    assert value.tolist() == [-1.0, -1.0] and along.tolist() == [2.5, 2.5]
+    assert gradient_along(node, point, direction).tolist() == [2.5, 2.5]
+
+
+def test_a_derivative_past_the_last_dependence_is_zero_in_the_jacobian_shape():
+    v = np.array([1.0, 2.0])
+    # d/dv of a constant: one 0 per element of v (output shape () then v's shape).
+    assert nested_derivative(parse("3"), {"v": v}, ("v",)).tolist() == [0.0, 0.0]
+    # d/dv sum(3 v) = [3, 3] no longer depends on v: d2/dv2 is the 2x2 zero matrix.
+    assert nested_derivative(parse("sum(3*v)"), {"v": v}, ("v", "v")).tolist() == [[0.0] * 2] * 2
+    # Elementwise, d/dv of sum(3 v) is 3 per point and the next order 0 per point.
+    assert nested_derivative(parse("3*v"), {"v": v}, ("v", "v"),
+                             elementwise=True).tolist() == [0.0, 0.0]
