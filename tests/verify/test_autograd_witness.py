@@ -41,6 +41,8 @@ def test_a_nested_derivative_within_budget_is_exact():
     ("log(x*y) + x", {"x": 0.0, "y": 2.0}, "log(x*y) (columns 1-8)"),
     # sqrt(x)'s own gradient is 0 * 1 = 0, but its backward turns that into 0 * inf at x.
     ("sqrt(x) * 0 + y", {"x": 0.0, "y": 1.0}, "sqrt(x) (columns 1-7)"),
+    # Twice: each backward makes 0 * inf at x, and x's gradient sums both: both are named.
+    ("sqrt(x)*0 + sqrt(x)*0", {"x": 0.0}, "sqrt(x) (columns 1-7) or sqrt(x) (columns 13-19)"),
 ])
 def test_nonfinite_origin_names_the_operation_whose_backward_made_it(text, point, culprit):
     origin = nonfinite_origin(parse(text), point, list(point), text)
@@ -98,22 +100,31 @@ def test_the_budget_never_refuses_the_last_order_once_it_is_done():
         nested_derivative(parse("x**2"), {"x": 3.0}, ("x", "x"), budget=0.0)
 
 
-@pytest.mark.parametrize(("steps", "said"), [
+@pytest.mark.parametrize(("steps", "budget", "said"), [
     # Orders costing 10, 25, 62.5 ms against 100 ms: after the third, 97.5 ms have
     # passed and the next, 2.5x longer, would end at 254 ms.
-    ([0.01, 0.025, 0.0625], "stopped after order 3 of 6: each order costs about 2.5x the one "
-                            "before, and the next would pass 0.1 s"),
+    ([0.01, 0.025, 0.0625], 0.1, "stopped after order 3 of 6: each order costs about 2.5x the "
+                                 "one before, and the next would pass 0.1 s"),
     # A first order of 40 ms is guessed to cost as much again (80 ms), within 100 ms;
     # the second ends at 140 ms and the third would take 2.5x as long.
-    ([0.04, 0.1], "stopped after order 2 of 6: each order costs about 2.5x the one before, "
-                  "and the next would pass 0.1 s"),
+    ([0.04, 0.1], 0.1, "stopped after order 2 of 6: each order costs about 2.5x the one before, "
+                       "and the next would pass 0.1 s"),
+    # After 20 and 50 ms only 70 ms have passed, but the next order, 2.5x the last
+    # (125 ms), would end at 195 ms: the guess is the last order times its growth.
+    ([0.02, 0.05], 0.1, "stopped after order 2 of 6: each order costs about 2.5x the one before, "
+                        "and the next would pass 0.1 s"),
+    # Orders of 250 ms against 500 ms: after the first the next is guessed to end at
+    # exactly 500 ms, not past the budget; after the second it would end at 750 ms.
+    ([0.25, 0.25], 0.5, "stopped after order 2 of 6: each order costs about 1.0x the one before, "
+                        "and the next would pass 0.5 s"),
 ])
-def test_the_budget_predicts_the_next_order_from_how_the_last_two_grew(steps, said, monkeypatch):
+def test_the_budget_predicts_the_next_order_from_how_the_last_two_grew(
+        steps, budget, said, monkeypatch):
     # A clock that advances by the given step at each order, so the test times nothing.
     ticks = iter(np.cumsum([0.0, *steps, *[steps[-1] * 2.5**k for k in range(1, 5)]]))
     monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
     with pytest.raises(TooCostly) as info:
-        nested_derivative(parse("x**7"), {"x": 0.5}, ("x",) * 6, budget=0.1)
+        nested_derivative(parse("x**7"), {"x": 0.5}, ("x",) * 6, budget=budget)
     assert str(info.value) == said
 
 
@@ -148,3 +159,11 @@ def test_a_derivative_past_the_last_dependence_is_zero_in_the_jacobian_shape():
     # Elementwise, d/dv of sum(3 v) is 3 per point and the next order 0 per point.
     assert nested_derivative(parse("3*v"), {"v": v}, ("v", "v"),
                              elementwise=True).tolist() == [0.0, 0.0]
+
+
+def test_a_derivative_by_a_variable_the_output_does_not_use_is_zero():
+    # y**2 and y*v need gradients (of y), yet d/dx of each is 0: a scalar, and one 0 per
+    # element of the vector output.
+    point = {"x": 1.0, "y": 2.0, "v": np.array([1.0, 2.0])}
+    assert nested_derivative(parse("y**2"), point, ("x",)) == 0.0
+    assert nested_derivative(parse("y*v"), point, ("x",)).tolist() == [0.0, 0.0]
