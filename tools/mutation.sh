@@ -61,6 +61,8 @@ for module in "${modules[@]}"; do
             $v/test_witnesses_truth.py" ;;
         diffcli/verify/budget.py) tests="$v/test_sympy_worker.py $v/test_sympy_witness_truth.py
             $v/test_checks.py" ;;
+        diffcli/verify/common.py) tests="$v/test_common_truth.py $v/test_witnesses_truth.py
+            $v/test_checks_truth.py $v/test_judging.py" ;;
         *) tests="${MUTATION_TESTS:-$v}" ;;
     esac
     # mutmut 2 counts only exit status 1 as a kill; pytest's 2 (a mutant that no longer
