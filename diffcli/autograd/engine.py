@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import grad_mode
-from .function import AccumulateGrad, Node, _accumulated, accumulator_of
+from .function import AccumulateGrad, Node, _accumulated, _as_output, accumulator_of
 from .grad_mode import state
 from .ops import sum_to
 from .tensor import Tensor, _make, size_text
@@ -265,8 +265,12 @@ def _run(
                         buffers[child] = [grad] if single else _new_buffer(child, nr, grad)
                     elif buffer[nr] is None:
                         buffer[nr] = grad
-                    else:
+                    elif create_graph:
                         buffer[nr] = buffer[nr] + grad
+                    else:
+                        # Nothing records: the arrays' sum, as the Tensor op would make it,
+                        # without that op's dispatch.
+                        buffer[nr] = _as_output(buffer[nr].data + grad.data, ())
                 elif child not in buffers:
                     # An undefined gradient: the child still runs (its Function may
                     # materialize zeros), as in PyTorch.
