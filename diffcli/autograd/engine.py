@@ -188,12 +188,16 @@ def _run(
         target_nodes = {node for node, _ in targets}
         if not _every_path_ends_at(deps, target_nodes):
             deps, runs = _prune(deps, target_nodes)
+    # The gradients of nodes still waiting for some of their inputs; a node whose count
+    # reaches zero leaves with its gradients on the ready stack, so a node with one
+    # incoming edge (most of a chain) never enters this dict.
     buffers: dict[Node, list] = {}
     for node, nr, grad in roots:
         if node in deps:
             _add_to_buffer(buffers, node, nr, grad)
     captured: dict[tuple[Node, int], Tensor] = {}
-    ready = [node for node in dict.fromkeys(root_nodes) if deps.get(node) == 0]
+    ready = [(node, buffers.pop(node, None))
+             for node in dict.fromkeys(root_nodes) if deps.get(node) == 0]
     anomaly = state.anomaly_enabled
     check_nan = anomaly and state.anomaly_check_nan
     node = None
@@ -206,8 +210,7 @@ def _run(
     state.backward_depth += 1
     try:
         while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
+            node, grads = ready.pop()
             if grads is not None:
                 if node._tensor_hooks is not None or node._retained is not None:
                     grads = node._prepare_grads(grads)
@@ -255,14 +258,20 @@ def _run(
                 remaining = deps.get(child)
                 if remaining is None:
                     continue
+                if remaining == 1:  # the last edge into child: its gradients are complete
+                    buffer = buffers.pop(child, None)
+                else:
+                    buffer = buffers.get(child)
+                    deps[child] = remaining - 1
                 if results is not None and results[index - 1] is not None:
                     grad = results[index - 1]
                     if grad.__class__ is not Tensor or grad.data.shape != child._output_shapes[nr]:
                         grad = _fit_to_input(node, index - 1, grad, child, nr)
-                    buffer = buffers.get(child)
                     if buffer is None:  # _add_to_buffer, written out for the inner loop
                         single = nr == 0 and len(child._output_shapes) == 1
-                        buffers[child] = [grad] if single else _new_buffer(child, nr, grad)
+                        buffer = [grad] if single else _new_buffer(child, nr, grad)
+                        if remaining != 1:
+                            buffers[child] = buffer
                     elif buffer[nr] is None:
                         buffer[nr] = grad
                     elif create_graph:
@@ -271,13 +280,14 @@ def _run(
                         # Nothing records: the arrays' sum, as the Tensor op would make it,
                         # without that op's dispatch.
                         buffer[nr] = _as_output(buffer[nr].data + grad.data, ())
-                elif child not in buffers:
+                elif buffer is None:
                     # An undefined gradient: the child still runs (its Function may
                     # materialize zeros), as in PyTorch.
-                    buffers[child] = [None] * len(child._output_shapes)
+                    buffer = [None] * len(child._output_shapes)
+                    if remaining != 1:
+                        buffers[child] = buffer
                 if remaining == 1:
-                    ready.append(child)
-                deps[child] = remaining - 1
+                    ready.append((child, buffer))
     except Exception:
         if anomaly and node is not None:
             _warn_forward_traceback(node)
