@@ -168,26 +168,35 @@ def _check_nan(node: Node, grads: tuple) -> None:
             )
 
 
+def _plan(root_nodes: list[Node], target_nodes: set[Node] | None,
+          ) -> tuple[dict[Node, int], set[Node] | None]:
+    """The edge counts of the nodes a pass visits and, when only some are kept, those it runs."""
+    deps = _count_dependencies(root_nodes)
+    if target_nodes is not None and not _every_path_ends_at(deps, target_nodes):
+        return _prune(deps, target_nodes)
+    return deps, None
+
+
 def _run(
     roots: list[tuple[Node, int, Tensor]],
     targets: dict[tuple[Node, int], int] | None,
     accumulate: bool,
     retain_graph: bool,
     create_graph: bool,
+    plan: tuple[dict[Node, int], set[Node] | None] | None = None,
 ) -> dict[tuple[Node, int], Tensor]:
-    """Execute one backward pass; return the gradients captured at ``targets``."""
+    """Execute one backward pass; return the gradients captured at ``targets``.
+
+    ``plan`` is ``_plan``'s answer for these roots and targets, made beforehand; the pass
+    counts its ``deps`` down.
+    """
     if state.backward_depth and _frames_in_use() > sys.getrecursionlimit() // 4:
         # A backward called from a backward, deep in the stack: PyTorch goes on in another
         # thread past a depth; so do we, so that reentrant depth is bounded by threads only.
-        return _on_fresh_stack(_run, roots, targets, accumulate, retain_graph, create_graph)
+        return _on_fresh_stack(_run, roots, targets, accumulate, retain_graph, create_graph, plan)
     root_nodes = [node for node, _, _ in roots]
-    deps = _count_dependencies(root_nodes)
-    runs: set[Node] | None = None
-    target_nodes = None
-    if targets is not None:
-        target_nodes = {node for node, _ in targets}
-        if not _every_path_ends_at(deps, target_nodes):
-            deps, runs = _prune(deps, target_nodes)
+    target_nodes = None if targets is None else {node for node, _ in targets}
+    deps, runs = plan or _plan(root_nodes, target_nodes)
     # The gradients of nodes still waiting for some of their inputs; a node whose count
     # reaches zero leaves with its gradients on the ready stack, so a node with one
     # incoming edge (most of a chain) never enters this dict.
@@ -461,6 +470,30 @@ def grad(
                 )
         result.append(g)
     return tuple(result)
+
+
+def _grads_per_element(output: Tensor, inputs: tuple[Tensor, ...],
+                       create_graph: bool) -> list[tuple[Tensor | None, ...]]:
+    """For each element k of ``output``, ``grad(output.reshape(-1)[k], inputs,
+    retain_graph=True, create_graph=create_graph, allow_unused=True)``: the rows of a Jacobian.
+
+    Each pass seeds ``output`` with the k-th unit vector, the gradient that indexing would
+    hand it, and all passes share one count of the graph's edges: a pass adds no edge to
+    the graph it runs over (nodes it records point into it, never out of it).
+    """
+    keys = [_input_key(t) for t in inputs]
+    targets = dict.fromkeys(keys, 0)
+    root, nr = _input_key(output)
+    deps, runs = _plan([root], {node for node, _ in keys})
+    size = output.data.size
+    rows = []
+    for k in range(size):
+        seed = np.zeros(size)
+        seed[k] = 1.0
+        captured = _run([(root, nr, _make(seed.reshape(output.shape)))], targets, False, True,
+                        create_graph, (dict(deps), runs))
+        rows.append(tuple(captured.get(key) for key in keys))
+    return rows
 
 
 class set_detect_anomaly:
