@@ -237,12 +237,15 @@ def _run(
             results = None
             if grads is not None:
                 # The node's backward, called from here: one frame fewer per reentrant level.
-                if node._materialize_grads:
-                    for g in grads:
-                        if g is None:
+                for g in grads:
+                    if g is None:
+                        if node._materialize_grads:
                             _materialize(node, grads)
-                            break
-                results = node._function.backward(node, *grads)
+                        break
+                if len(grads) == 1:  # a plain call: no tuple built from the list
+                    results = node._function.backward(node, grads[0])
+                else:
+                    results = node._function.backward(node, *grads)
                 if results.__class__ is not tuple:
                     results = (results,)
                 if len(results) != arity:
