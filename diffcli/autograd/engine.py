@@ -227,7 +227,7 @@ def _run(
                     for nr, g in enumerate(grads):
                         if g is not None and (node, nr) in targets:
                             captured[(node, nr)] = g
-            if node.__class__ is AccumulateGrad:
+            if type(node) is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
                     node.accumulate(grads[0])
                 continue
@@ -246,7 +246,7 @@ def _run(
                     results = node._function.backward(node, grads[0])
                 else:
                     results = node._function.backward(node, *grads)
-                if results.__class__ is not tuple:
+                if type(results) is not tuple:
                     results = (results,)
                 if len(results) != arity:
                     results = _gradient_per_input(node, results, arity)
@@ -275,12 +275,12 @@ def _run(
                 else:
                     buffer = buffers.get(child)
                     deps[child] = remaining - 1
-                if results is not None and results[index - 1] is not None:
-                    grad = results[index - 1]
-                    if grad.__class__ is not Tensor or grad.data.shape != child._output_shapes[nr]:
+                if results is not None and (grad := results[index - 1]) is not None:
+                    shapes = child._output_shapes
+                    if type(grad) is not Tensor or grad.data.shape != shapes[nr]:
                         grad = _fit_to_input(node, index - 1, grad, child, nr)
                     if buffer is None:  # _add_to_buffer, written out for the inner loop
-                        single = nr == 0 and len(child._output_shapes) == 1
+                        single = nr == 0 and len(shapes) == 1
                         buffer = [grad] if single else _new_buffer(child, nr, grad)
                         if remaining != 1:
                             buffers[child] = buffer
