@@ -27,6 +27,10 @@ from .grad_mode import state
 from .ops import sum_to
 from .tensor import Tensor, _make, size_text
 
+# Gradients that sum to inf or nan do so silently, as in PyTorch and as in the ops: the
+# engine adds arrays itself when nothing records.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+
 
 def _as_tuple(value: Any) -> tuple:
     if value is None:
