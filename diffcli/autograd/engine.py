@@ -22,10 +22,14 @@ from typing import Any
 import numpy as np
 
 from . import grad_mode
-from .function import AccumulateGrad, Node, _accumulated, accumulator_of
+from .function import AccumulateGrad, Node, _accumulated, _as_output, accumulator_of
 from .grad_mode import state
 from .ops import sum_to
 from .tensor import Tensor, _make, size_text
+
+# Gradients that sum to inf or nan do so silently, as in PyTorch and as in the ops: the
+# engine adds arrays itself when nothing records.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -168,32 +172,45 @@ def _check_nan(node: Node, grads: tuple) -> None:
             )
 
 
+def _plan(root_nodes: list[Node], target_nodes: set[Node] | None,
+          ) -> tuple[dict[Node, int], set[Node] | None]:
+    """The edge counts of the nodes a pass visits and, when only some are kept, those it runs."""
+    deps = _count_dependencies(root_nodes)
+    if target_nodes is not None and not _every_path_ends_at(deps, target_nodes):
+        return _prune(deps, target_nodes)
+    return deps, None
+
+
 def _run(
     roots: list[tuple[Node, int, Tensor]],
     targets: dict[tuple[Node, int], int] | None,
     accumulate: bool,
     retain_graph: bool,
     create_graph: bool,
+    plan: tuple[dict[Node, int], set[Node] | None] | None = None,
 ) -> dict[tuple[Node, int], Tensor]:
-    """Execute one backward pass; return the gradients captured at ``targets``."""
+    """Execute one backward pass; return the gradients captured at ``targets``.
+
+    ``plan`` is ``_plan``'s answer for these roots and targets, made beforehand; the pass
+    counts its ``deps`` down.
+    """
     if state.backward_depth and _frames_in_use() > sys.getrecursionlimit() // 4:
         # A backward called from a backward, deep in the stack: PyTorch goes on in another
         # thread past a depth; so do we, so that reentrant depth is bounded by threads only.
-        return _on_fresh_stack(_run, roots, targets, accumulate, retain_graph, create_graph)
+        return _on_fresh_stack(_run, roots, targets, accumulate, retain_graph, create_graph, plan)
     root_nodes = [node for node, _, _ in roots]
-    deps = _count_dependencies(root_nodes)
-    runs: set[Node] | None = None
-    target_nodes = None
-    if targets is not None:
-        target_nodes = {node for node, _ in targets}
-        if not _every_path_ends_at(deps, target_nodes):
-            deps, runs = _prune(deps, target_nodes)
+    target_nodes = None if targets is None else {node for node, _ in targets}
+    deps, runs = plan or _plan(root_nodes, target_nodes)
+    # The gradients of nodes still waiting for some of their inputs; a node whose count
+    # reaches zero leaves with its gradients on the ready stack, so a node with one
+    # incoming edge (most of a chain) never enters this dict.
     buffers: dict[Node, list] = {}
     for node, nr, grad in roots:
         if node in deps:
             _add_to_buffer(buffers, node, nr, grad)
     captured: dict[tuple[Node, int], Tensor] = {}
-    ready = [node for node in dict.fromkeys(root_nodes) if deps.get(node) == 0]
+    ready = [(node, buffers.pop(node, None))
+             for node in dict.fromkeys(root_nodes) if deps.get(node) == 0]
     anomaly = state.anomaly_enabled
     check_nan = anomaly and state.anomaly_check_nan
     node = None
@@ -206,8 +223,7 @@ def _run(
     state.backward_depth += 1
     try:
         while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
+            node, grads = ready.pop()
             if grads is not None:
                 if node._tensor_hooks is not None or node._retained is not None:
                     grads = node._prepare_grads(grads)
@@ -215,7 +231,7 @@ def _run(
                     for nr, g in enumerate(grads):
                         if g is not None and (node, nr) in targets:
                             captured[(node, nr)] = g
-            if node.__class__ is AccumulateGrad:
+            if type(node) is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
                     node.accumulate(grads[0])
                 continue
@@ -225,13 +241,16 @@ def _run(
             results = None
             if grads is not None:
                 # The node's backward, called from here: one frame fewer per reentrant level.
-                if node._materialize_grads:
-                    for g in grads:
-                        if g is None:
+                for g in grads:
+                    if g is None:
+                        if node._materialize_grads:
                             _materialize(node, grads)
-                            break
-                results = node._function.backward(node, *grads)
-                if results.__class__ is not tuple:
+                        break
+                if len(grads) == 1:  # a plain call: no tuple built from the list
+                    results = node._function.backward(node, grads[0])
+                else:
+                    results = node._function.backward(node, *grads)
+                if type(results) is not tuple:
                     results = (results,)
                 if len(results) != arity:
                     results = _gradient_per_input(node, results, arity)
@@ -255,25 +274,36 @@ def _run(
                 remaining = deps.get(child)
                 if remaining is None:
                     continue
-                if results is not None and results[index - 1] is not None:
-                    grad = results[index - 1]
-                    if grad.__class__ is not Tensor or grad.data.shape != child._output_shapes[nr]:
-                        grad = _fit_to_input(node, index - 1, grad, child, nr)
+                if remaining == 1:  # the last edge into child: its gradients are complete
+                    buffer = buffers.pop(child, None)
+                else:
                     buffer = buffers.get(child)
+                    deps[child] = remaining - 1
+                if results is not None and (grad := results[index - 1]) is not None:
+                    shapes = child._output_shapes
+                    if type(grad) is not Tensor or grad.data.shape != shapes[nr]:
+                        grad = _fit_to_input(node, index - 1, grad, child, nr)
                     if buffer is None:  # _add_to_buffer, written out for the inner loop
-                        single = nr == 0 and len(child._output_shapes) == 1
-                        buffers[child] = [grad] if single else _new_buffer(child, nr, grad)
+                        single = nr == 0 and len(shapes) == 1
+                        buffer = [grad] if single else _new_buffer(child, nr, grad)
+                        if remaining != 1:
+                            buffers[child] = buffer
                     elif buffer[nr] is None:
                         buffer[nr] = grad
-                    else:
+                    elif create_graph:
                         buffer[nr] = buffer[nr] + grad
-                elif child not in buffers:
+                    else:
+                        # Nothing records: the arrays' sum, as the Tensor op would make it,
+                        # without that op's dispatch.
+                        buffer[nr] = _as_output(buffer[nr].data + grad.data, ())
+                elif buffer is None:
                     # An undefined gradient: the child still runs (its Function may
                     # materialize zeros), as in PyTorch.
-                    buffers[child] = [None] * len(child._output_shapes)
+                    buffer = [None] * len(child._output_shapes)
+                    if remaining != 1:
+                        buffers[child] = buffer
                 if remaining == 1:
-                    ready.append(child)
-                deps[child] = remaining - 1
+                    ready.append((child, buffer))
     except Exception:
         if anomaly and node is not None:
             _warn_forward_traceback(node)
@@ -447,6 +477,30 @@ def grad(
                 )
         result.append(g)
     return tuple(result)
+
+
+def _grads_per_element(output: Tensor, inputs: tuple[Tensor, ...],
+                       create_graph: bool) -> list[tuple[Tensor | None, ...]]:
+    """For each element k of ``output``, ``grad(output.reshape(-1)[k], inputs,
+    retain_graph=True, create_graph=create_graph, allow_unused=True)``: the rows of a Jacobian.
+
+    Each pass seeds ``output`` with the k-th unit vector, the gradient that indexing would
+    hand it, and all passes share one count of the graph's edges: a pass adds no edge to
+    the graph it runs over (nodes it records point into it, never out of it).
+    """
+    keys = [_input_key(t) for t in inputs]
+    targets = dict.fromkeys(keys, 0)
+    root, nr = _input_key(output)
+    deps, runs = _plan([root], {node for node, _ in keys})
+    size = output.data.size
+    rows = []
+    for k in range(size):
+        seed = np.zeros(size)
+        seed[k] = 1.0
+        captured = _run([(root, nr, _make(seed.reshape(output.shape)))], targets, False, True,
+                        create_graph, (dict(deps), runs))
+        rows.append(tuple(captured.get(key) for key in keys))
+    return rows
 
 
 class set_detect_anomaly:

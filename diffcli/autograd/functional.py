@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import grad
+from .engine import _grads_per_element, grad
 from .forward import push_tangents
 from .grad_mode import enable_grad, set_grad_enabled
 from .tensor import Tensor, _make, size_text
@@ -130,14 +130,11 @@ def _by_reverse_mode(out: Tensor, xs: tuple[Tensor, ...],
                      create_graph: bool) -> tuple[Tensor, ...]:
     """One output's Jacobian blocks by one vector-Jacobian product per output element."""
     rows: list[list[Tensor]] = [[] for _ in xs]
-    flat = out.reshape(-1)
-    for k in range(flat.data.size):
-        if out.requires_grad:
-            grads = grad(
-                flat[k], xs, retain_graph=True, create_graph=create_graph, allow_unused=True
-            )
-        else:
-            grads = (None,) * len(xs)
+    if out.requires_grad:
+        per_element = _grads_per_element(out, xs, create_graph)
+    else:
+        per_element = [(None,) * len(xs)] * out.data.size
+    for grads in per_element:
         for j, g in enumerate(_zeros_for_unused(grads, xs)):
             rows[j].append(g)
     return tuple(_assemble(r, out, x, create_graph) for r, x in zip(rows, xs))

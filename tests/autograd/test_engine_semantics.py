@@ -11,6 +11,7 @@ gradcheck's checks, and the wording of shape errors.
 import asyncio
 import gc
 import re
+import subprocess
 import sys
 import warnings
 import weakref
@@ -716,3 +717,18 @@ def ones(*shape):
 def test_shape_errors_read_like_pytorchs(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+def test_gradients_that_sum_to_nan_do_so_without_a_numpy_warning():
+    # inf + -inf at x is nan, silently, as in PyTorch. In a fresh interpreter with
+    # RuntimeWarning made an error, since pytest resets the engine's own warning filter.
+    code = (
+        "import diffcli as dc\n"
+        "x = dc.tensor(2.0, requires_grad=True)\n"
+        "((x * 1e308) * 10.0 + (x * -1e308) * 10.0).backward()\n"
+        "print(x.grad.item())\n"
+    )
+    run = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+                         capture_output=True, text=True)
+    assert run.stderr == ""
+    assert run.stdout.strip() == "nan"

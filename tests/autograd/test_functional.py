@@ -66,6 +66,34 @@ def test_jacobian_create_graph_is_differentiable():
     np.testing.assert_allclose(x.grad.data, [6.0, 12.0, 18.0])
 
 
+def test_every_jacobian_row_sums_both_paths_into_an_input_used_twice():
+    # Each row is its own backward pass over the same graph: every row must see both edges
+    # into x again. d(x sin x)/dx = sin x + x cos x, on the diagonal.
+    x = np.array(XS)
+    j = functional.jacobian(lambda t: t * dc.sin(t), vec())
+    np.testing.assert_allclose(j.data, np.diag(np.sin(x) + x * np.cos(x)), rtol=1e-15)
+
+
+def test_jacobian_rows_leave_a_leaf_outside_the_inputs_alone():
+    # w needs a gradient but is no input: every row's pass skips the path into it.
+    w = dc.tensor(3.0, requires_grad=True)
+    x = np.array(XS)
+    j = functional.jacobian(lambda t: w * t * t, vec())
+    np.testing.assert_allclose(j.data, np.diag(2.0 * 3.0 * x), rtol=1e-15)
+    assert w.grad is None
+
+
+def test_hessian_of_a_function_with_a_shared_subterm_matches_the_hand_worked_one():
+    # f = (x0 x1)^2 + x0 x1: the product feeds two terms, so its node has two edges.
+    # Hessian of p^2 + p with p = x0 x1: [[2 x1^2, 4 x0 x1 + 1], [4 x0 x1 + 1, 2 x0^2]].
+    def f(t):
+        p = t[0] * t[1]
+        return p * p + p
+
+    h = functional.hessian(f, dc.tensor([2.0, 5.0]))
+    np.testing.assert_allclose(h.data, [[50.0, 41.0], [41.0, 8.0]], rtol=1e-15)
+
+
 def test_hessian_of_a_cubic():
     h = functional.hessian(cube_sum, vec())
     assert h.shape == (3, 3)
