@@ -8,6 +8,7 @@ import pytest
 
 from diffcli.expr import parse
 from diffcli.verify import BatchCheck, check_batch, check_derivative, check_gradient, gradient
+from diffcli.verify.judging import Tolerances
 
 # A smooth point, a pole of log (undefined), relu's kink (convention), a point where
 # sin(3000 x) turns within the difference step (no estimate), and ordinary points.
@@ -90,6 +91,22 @@ def test_the_rounding_allowance_of_the_differences_scales_with_each_points_own_v
     alone = check_gradient(node, {"x": 1.0, "y": 0.0}, {"x": 2.0 + 1e-4}, ["x"], timeout=0.0)
     assert alone.agree is False  # the truth for that point alone
     assert batch.agree() == [True, False]
+
+
+def test_a_point_whose_differences_do_not_settle_has_none_beside_a_point_of_large_value():
+    # d/dx sin(1000 x) = 1000 cos(1000 x), by hand. At x = 0.3 the steps (1e-3) are too
+    # coarse for sin(1000 x): alone, its estimates do not settle and there is none. Beside
+    # a point of value 1e10, whose rounding excuses gaps 1e10 times wider, the same must
+    # hold: a batch-wide scale would keep an estimate 1e-4 off and call the exact gradient
+    # wrong there.
+    node = parse("sin(1000*x) + y")
+    truth = 1000 * math.cos(300.0)
+    batch = check_batch(node, {"x": np.array([0.3, 0.3]), "y": np.array([1e10, 0.0])},
+                        [("x", ("x",))], [np.array([truth, truth])], timeout=0.0)
+    alone = check_gradient(node, {"x": 0.3, "y": 0.0}, {"x": truth}, ["x"], timeout=0.0)
+    estimate, tol = float(batch.finite_difference[0][1]), Tolerances()
+    assert math.isnan(estimate) or abs(estimate - truth) <= tol.fd_atol + tol.fd_rtol * abs(truth)
+    assert batch.agree()[1] is alone.agree is None
 
 
 def test_a_batch_of_nested_derivatives_judges_like_check_derivative():

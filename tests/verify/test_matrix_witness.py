@@ -36,6 +36,10 @@ HAND = [
     # sympy's own derivative of this sum of traces is 0: each term goes on its own.
     ("trace(A) + sum((W@x - y)**2)", "W", lambda: 2 * np.outer(W @ x - y, x)),
     ("-sum((A - B)**2)", "A", lambda: -2 * (A - B)),
+    # A negative number on the right is a minus applied to it: -3 times the trace.
+    ("trace(A) * -3", "A", lambda: -3 * np.eye(3)),
+    ("-(2*trace(A@B)) + (+trace(A))", "A", lambda: np.eye(3) - 2 * B.T),
+    ("trace(A + B)", "B", lambda: np.eye(3)),
 ]
 
 

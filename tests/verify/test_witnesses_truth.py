@@ -21,7 +21,7 @@ from diffcli.verify import (
     check_gradient,
 )
 from diffcli.verify.common import evaluate
-from diffcli.verify.differences import STEP, finite_difference
+from diffcli.verify.differences import MAX_EVALUATIONS, STEP, finite_difference
 from diffcli.verify.judging import Tolerances
 
 # The README's "How verification decides": against sympy, then finite differences.
@@ -326,6 +326,21 @@ def test_second_differences_at_a_batch_of_points_are_taken_point_by_point():
     # Without `elementwise`, x is one vector variable: the full Hessian, diag(6x).
     full = finite_difference(parse("x**3"), {"x": x}, ["x", "x"])
     np.testing.assert_allclose(full[0], [[6 * x[0], 0.0], [0.0, 0.0]], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [4, 13])
+def test_an_elementwise_second_derivative_through_a_reduction_is_the_hessians_sums_or_none(n):
+    # f = sum(x**3) + sum(x)**2 has Hessian diag(6x) + 2 (all ones), by hand; the derivative
+    # of the sum of its gradient is the Hessian's column sums, 6x + 2n. Entry by entry, 13
+    # elements take 13 * 13 * 12 = 2028 evaluations, past the budget, where random
+    # directions would estimate u1' H u2 instead: then there must be no estimate at all.
+    x = np.linspace(-1.0, 1.5, n)
+    second = finite_difference(parse("sum(x**3) + sum(x)**2"), {"x": x}, ["x", "x"],
+                               elementwise=True)
+    if n * n * 12 > MAX_EVALUATIONS:
+        assert second is None
+    else:
+        np.testing.assert_allclose(second, 6 * x + 2 * n, rtol=1e-5)
 
 
 @pytest.mark.parametrize("offset", [0.0, 1e8])
