@@ -40,6 +40,8 @@ HAND = [
     ("trace(A) * -3", "A", lambda: -3 * np.eye(3)),
     ("-(2*trace(A@B)) + (+trace(A))", "A", lambda: np.eye(3) - 2 * B.T),
     ("trace(A + B)", "B", lambda: np.eye(3)),
+    # A factor of 1 on the right is still a constant factor.
+    ("trace(A@B) * 1", "A", lambda: B.T),
 ]
 
 
@@ -58,10 +60,25 @@ def test_least_squares_closed_form_is_the_textbook_one():
 
 
 @pytest.mark.parametrize("text", ["logdet(A)", "det(A)", "sum(exp(W@x))", "norm(W@x - y)",
-                                  "sum(W@x - y)", "trace(A)*trace(B)", "sum((W@x + 1)**2)"])
+                                  "sum(W@x - y)", "trace(A)*trace(B)", "sum((W@x + 1)**2)",
+                                  # a term with no form makes the whole sum have none
+                                  "trace(A) + sum(exp(W@x))", "sum(exp(W@x)) - trace(A)",
+                                  # exp of a matrix is entrywise, not a matrix function
+                                  "trace(exp(A))"])
 def test_forms_sympy_gets_wrong_or_cannot_do_have_no_closed_form(text):
     name = "A" if "A" in text else "W"
     assert _closed(text, name) is None
+
+
+def test_a_vector_plus_a_column_broadcasts_to_a_matrix_and_has_no_closed_form():
+    # numpy: y (3,) + C (3, 1) is the 3x3 matrix y[j] + C[i]; as columns both are 3x1,
+    # whose sum would be the wrong form. The element witness gives d/dC by hand.
+    column = RNG.standard_normal((3, 1))
+    node = parse("sum((y + C)**2)")
+    assert matrix_derivative(node, ("C",), {"y": y, "C": column}) is None
+    check = check_gradient(node, {"y": y, "C": column})
+    hand = 2 * (y[None, :] + column).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(check.components[1].symbolic, hand, rtol=1e-12)
 
 
 def test_a_variable_in_no_term_has_a_zero_closed_form():
