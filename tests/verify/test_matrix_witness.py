@@ -42,6 +42,8 @@ HAND = [
     ("trace(A + B)", "B", lambda: np.eye(3)),
     # A factor of 1 on the right is still a constant factor.
     ("trace(A@B) * 1", "A", lambda: B.T),
+    # Constant factors multiply: 3 times (2 times the trace).
+    ("(2*trace(A)) * 3", "A", lambda: 6 * np.eye(3)),
 ]
 
 
@@ -64,7 +66,9 @@ def test_least_squares_closed_form_is_the_textbook_one():
                                   # a term with no form makes the whole sum have none
                                   "trace(A) + sum(exp(W@x))", "sum(exp(W@x)) - trace(A)",
                                   # exp of a matrix is entrywise, not a matrix function
-                                  "trace(exp(A))"])
+                                  "trace(exp(A))",
+                                  # a power of a trace is no sum of matrix terms
+                                  "trace(A) + trace(B)**2"])
 def test_forms_sympy_gets_wrong_or_cannot_do_have_no_closed_form(text):
     name = "A" if "A" in text else "W"
     assert _closed(text, name) is None
