@@ -44,6 +44,10 @@ HAND = [
     ("trace(A@B) * 1", "A", lambda: B.T),
     # Constant factors multiply: 3 times (2 times the trace).
     ("(2*trace(A)) * 3", "A", lambda: 6 * np.eye(3)),
+    # Inside a matrix expression: a minus, and a constant on either side of a matrix.
+    ("trace(-A@B)", "A", lambda: -B.T),
+    ("sum((2*W@x - y)**2)", "W", lambda: 4 * np.outer(2 * W @ x - y, x)),
+    ("sum((W*0.5@x - y)**2)", "W", lambda: np.outer(0.5 * W @ x - y, x)),
 ]
 
 
