@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -127,6 +128,13 @@ def _claimed_value(claim: Node, values: Mapping, name: str, mixing: bool) -> np.
         return value
 
 
+def _claim_and_gradient(node: Node, claim: Node, name: str, mixing: bool,
+                        point: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """The claim and autograd's derivative by `name` at a point, in the variable's shape."""
+    return (_claimed_value(claim, point, name, mixing),
+            nested_derivative(node, point, (name,), elementwise=True))
+
+
 def _require_values(claims: Mapping[str, Node], values: Mapping) -> None:
     for name, claim in claims.items():
         missing = [v for v in variables(claim) if v not in values]
@@ -159,10 +167,7 @@ def check_claims(node: Node, claims: Mapping[str, Node], point: Mapping, *,
         rows, wrong = [], []
         first: dict | None = None
 
-        def claim_and_gradient(p: Mapping, name: str = name) -> tuple[np.ndarray, np.ndarray]:
-            return (_claimed_value(claims[name], p, name, mixing),
-                    nested_derivative(node, p, (name,), elementwise=True))
-
+        claim_and_gradient = partial(_claim_and_gradient, node, claims[name], name, mixing)
         for p_index, p in enumerate(points):
             claimed, auto = claim_and_gradient(p)
             sym = None if results is None else np.asarray(results[k][1][p_index], float)
@@ -239,10 +244,7 @@ def check_claims_batch(node: Node, claims: Mapping[str, Node], columns: Mapping[
         timeout)
     per_claim = []
     for k, name in enumerate(names):
-        def claim_and_gradient(p: Mapping, name: str = name) -> tuple[np.ndarray, np.ndarray]:
-            return (_claimed_value(claims[name], p, name, False),
-                    nested_derivative(node, p, (name,), elementwise=True))
-
+        claim_and_gradient = partial(_claim_and_gradient, node, claims[name], name, False)
         claimed, auto = (np.broadcast_to(a, (n,)) for a in claim_and_gradient(values))
         sym = None if results is None else np.broadcast_to(
             np.asarray(results[k][1][0], float), (n,))
